@@ -1,0 +1,12 @@
+# Build options. GUI and CUDA are detected by default ("AUTO"); ON makes a missing
+# dependency an error, OFF skips the part.
+set(ATTNSCOPE_GUI AUTO CACHE STRING "Build the Qt desktop app (AUTO, ON, OFF)")
+set_property(CACHE ATTNSCOPE_GUI PROPERTY STRINGS AUTO ON OFF)
+set(ATTNSCOPE_CUDA AUTO CACHE STRING "Build the CUDA backend (AUTO, ON, OFF)")
+set_property(CACHE ATTNSCOPE_CUDA PROPERTY STRINGS AUTO ON OFF)
+option(ATTNSCOPE_BUILD_TESTS "Build the Catch2 tests" ON)
+option(ATTNSCOPE_BUILD_BENCHMARKS "Build the benchmark programs" ON)
+option(ATTNSCOPE_WERROR "Treat warnings as errors (CI turns this on)" OFF)
+# Extra include/library prefix for machines where -dev packages were unpacked by hand
+# (the GPU machine: dpkg -x into /tmp/sys).
+set(ATTNSCOPE_SYSROOT_PREFIX "" CACHE PATH "Extra prefix holding unpacked -dev packages")

@@ -1,0 +1,25 @@
+#pragma once
+// The one error type of the engine: what failed and where (a file, a tensor, a line).
+#include <stdexcept>
+#include <string>
+
+namespace attnscope {
+
+class Error : public std::runtime_error {
+ public:
+  Error(std::string where, std::string problem)
+      : std::runtime_error(where.empty() ? problem : where + ": " + problem),
+        where_(std::move(where)),
+        problem_(std::move(problem)) {}
+
+  // The file, tensor or place the problem is about (may be empty).
+  const std::string& where() const noexcept { return where_; }
+  // What is wrong, in words a user understands.
+  const std::string& problem() const noexcept { return problem_; }
+
+ private:
+  std::string where_;
+  std::string problem_;
+};
+
+}  // namespace attnscope
