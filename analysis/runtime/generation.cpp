@@ -1,0 +1,67 @@
+#include "analysis/runtime/generation.h"
+
+#include <algorithm>
+
+#include "kernels/error.h"
+
+namespace attnscope::runtime {
+namespace {
+
+void check_prompt(const Transformer& model, std::span<const int32_t> prompt, int64_t new_tokens) {
+  if (prompt.empty()) throw Error("prompt", "the prompt is empty");
+  const int64_t needed = int64_t(prompt.size()) + new_tokens;
+  if (needed > model.max_context())
+    throw Error("prompt", "the prompt has " + std::to_string(prompt.size()) + " tokens" +
+                              (new_tokens ? " and " + std::to_string(new_tokens) + " are to be generated" : "") +
+                              ", more than the model's context of " + std::to_string(model.max_context()));
+}
+
+}  // namespace
+
+int32_t argmax_token(std::span<const float> logits) {
+  return int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+}
+
+GenerationResult generate_greedy(Transformer& model, std::span<const int32_t> prompt,
+                                 capture::Capture* capture, const GenerationOptions& options) {
+  check_prompt(model, prompt, options.max_new_tokens);
+  model.reset();
+  GenerationResult result;
+  const int64_t chunk = std::max<int64_t>(1, options.prefill_chunk);
+  const int64_t total = int64_t(prompt.size()) + options.max_new_tokens;
+  auto cancelled = [&] { return options.cancel && options.cancel->load(); };
+
+  for (int64_t begin = 0; begin < int64_t(prompt.size()); begin += chunk) {
+    if (cancelled()) return result.cancelled = true, result;
+    const int64_t count = std::min<int64_t>(chunk, int64_t(prompt.size()) - begin);
+    result.last_logits = model.forward(prompt.subspan(size_t(begin), size_t(count)), capture, Logits::LastRow);
+    if (options.on_progress) options.on_progress({begin + count, total, false});
+  }
+  const auto& eos = model.spec().eos_token_ids;
+  for (int64_t step = 0; step < options.max_new_tokens; ++step) {
+    const int32_t next = argmax_token(result.last_logits);
+    result.continuation.push_back(next);
+    if (options.stop_at_eos && std::find(eos.begin(), eos.end(), next) != eos.end()) break;
+    if (step + 1 == options.max_new_tokens) break;  // no need to run the last token
+    if (cancelled()) return result.cancelled = true, result;
+    result.last_logits = model.forward(std::span<const int32_t>(&next, 1), capture, Logits::LastRow);
+    if (options.on_progress) options.on_progress({int64_t(prompt.size()) + step + 1, total, true});
+  }
+  return result;
+}
+
+std::vector<float> prompt_logits(Transformer& model, std::span<const int32_t> prompt,
+                                 capture::Capture* capture, int64_t prefill_chunk) {
+  check_prompt(model, prompt, 0);
+  model.reset();
+  std::vector<float> all;
+  const int64_t chunk = std::max<int64_t>(1, prefill_chunk);
+  for (int64_t begin = 0; begin < int64_t(prompt.size()); begin += chunk) {
+    const int64_t count = std::min<int64_t>(chunk, int64_t(prompt.size()) - begin);
+    std::vector<float> part = model.forward(prompt.subspan(size_t(begin), size_t(count)), capture, Logits::AllRows);
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  return all;
+}
+
+}  // namespace attnscope::runtime

@@ -1,0 +1,63 @@
+// attnscope-cli: the engine from the command line (headless; the same engine the app uses).
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "app/cli/arguments.h"
+#include "app/cli/commands.h"
+#include "kernels/error.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: attnscope-cli <command> [options]
+
+commands:
+  inspect  --model DIR [--context N] [--json]
+           architecture, sizes, dtype, parameter count and the memory a run needs
+  tokenize (--model DIR | --tokenizer FILE) (--text T | --text-file F) [--json]
+           [--no-special-tokens]
+           token ids exactly as Hugging Face tokenizers' encode gives them
+  run      [--model DIR] (--prompt TEXT | --prompt-file F) [--generate N]
+           [--layers 0,2,5-7|all] [--heads ...] [--save-capture FILE] [--json]
+           [--threads N] [--chunk N] [--sink-tokens N] [--local-window N]
+           [--pool-block N] [--exact-limit N] [--no-stop-at-eos]
+           runs the model (the bundled sample model without --model), greedy
+           continuation and per-head attention statistics
+  version  prints the version
+
+Errors go to stderr; the exit code is 1 for an error, 2 for a usage mistake.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace attnscope::cli;
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    if (command == "inspect") return run_inspect(args);
+    if (command == "tokenize") return run_tokenize(args);
+    if (command == "run") return run_run(args);
+    if (command == "version") return std::puts("attnscope-cli " ATTNSCOPE_VERSION), 0;
+    throw UsageError("unknown command '" + command + "'");
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "attnscope-cli: %s\n\n%s", e.what(), kUsage);
+    return 2;
+  } catch (const attnscope::Error& e) {
+    std::fprintf(stderr, "attnscope-cli: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "attnscope-cli: error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "attnscope-cli: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Sets up (Debian packages), builds with warnings as errors, fetches the test data and
+# runs every test through ctest. GPU tests report themselves as skipped without a GPU.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ATTNSCOPE_CMAKE_ARGS="-DATTNSCOPE_WERROR=ON ${ATTNSCOPE_CMAKE_ARGS:-}" bash scripts/setup.sh
+bash scripts/fetch_test_data.sh
+cd build
+ctest --output-on-failure -j "$(nproc)" --timeout 900
