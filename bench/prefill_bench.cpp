@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
     for (int64_t n : lengths) longest = std::max(longest, n);
     runtime::Transformer model(checkpoint, *backend, longest);
     std::mt19937 rng(7);
-    std::vector<int32_t> ids(size_t(longest));
+    std::vector<int32_t> ids(static_cast<size_t>(longest));
     for (auto& id : ids) id = int32_t(rng() % uint32_t(checkpoint.spec().vocab_size));
     if (!ids_file.empty()) {
       std::ifstream in(ids_file, std::ios::binary);

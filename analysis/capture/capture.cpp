@@ -7,13 +7,8 @@
 namespace attnscope::capture {
 
 Capture::Capture(const CaptureRequest& request, const model::ModelSpec& spec) : request_(request) {
-  auto join = [](const std::vector<int>& v) {
-    std::string s;
-    for (int i : v) s += (s.empty() ? "" : ",") + std::to_string(i);
-    return s;
-  };
-  request_.layers = parse_index_list(join(request.layers), spec.num_layers, "--layers");
-  request_.heads = parse_index_list(join(request.heads), spec.num_heads, "--heads");
+  request_.layers = resolve_indices(request.layers, spec.num_layers, "--layers");
+  request_.heads = resolve_indices(request.heads, spec.num_heads, "--heads");
 
   heads_.reserve(request_.layers.size() * request_.heads.size());
   for (int layer : request_.layers)

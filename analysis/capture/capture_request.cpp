@@ -47,4 +47,13 @@ std::vector<int> parse_index_list(const std::string& text, int count, const std:
   return indices;
 }
 
+std::vector<int> resolve_indices(const std::vector<int>& indices, int count, const std::string& what) {
+  if (indices.empty()) return parse_index_list("all", count, what);
+  std::vector<int> out;
+  for (int i : indices) out.push_back(parse_index(std::to_string(i), count, what));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 }  // namespace attnscope::capture

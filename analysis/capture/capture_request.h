@@ -19,4 +19,8 @@ struct CaptureRequest {
 // attnscope::Error naming `what` ("--layers") on bad syntax or an index out of range.
 std::vector<int> parse_index_list(const std::string& text, int count, const std::string& what);
 
+// Checks already-parsed indices against `count` (empty means all of them) and returns
+// them sorted and unique; throws like parse_index_list.
+std::vector<int> resolve_indices(const std::vector<int>& indices, int count, const std::string& what);
+
 }  // namespace attnscope::capture

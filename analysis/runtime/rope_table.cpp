@@ -7,17 +7,21 @@ namespace attnscope::runtime {
 namespace {
 
 // Llama 3.x: long wavelengths are divided by `factor`, short ones kept, and the band
-// between them interpolated smoothly (transformers' _compute_llama3_parameters).
+// between them interpolated smoothly (transformers' _compute_llama3_parameters). Every
+// step is rounded to float32 in transformers' order: the attention maps of a model with
+// sharp heads move by 1e-5 when one frequency differs in its last bit.
 float llama3_scaled(float inv_freq, const model::RopeSpec& rope) {
-  const double old_context = double(rope.original_max_position_embeddings);
-  const double low_freq_wavelen = old_context / rope.low_freq_factor;
-  const double high_freq_wavelen = old_context / rope.high_freq_factor;
-  const double wavelen = 2.0 * std::numbers::pi / inv_freq;
+  const float old_context = float(rope.original_max_position_embeddings);
+  const float low = float(rope.low_freq_factor), high = float(rope.high_freq_factor);
+  const float factor = float(rope.factor);
+  const float low_freq_wavelen = float(double(rope.original_max_position_embeddings) / rope.low_freq_factor);
+  const float high_freq_wavelen = float(double(rope.original_max_position_embeddings) / rope.high_freq_factor);
+  const float wavelen = float(2.0 * std::numbers::pi) / inv_freq;
   if (wavelen < high_freq_wavelen) return inv_freq;
-  if (wavelen > low_freq_wavelen) return float(inv_freq / rope.factor);
-  const double smooth = (old_context / wavelen - rope.low_freq_factor) /
-                        (rope.high_freq_factor - rope.low_freq_factor);
-  return float((1.0 - smooth) * inv_freq / rope.factor + smooth * inv_freq);
+  const float divided = inv_freq / factor;
+  if (wavelen > low_freq_wavelen) return divided;
+  const float smooth = (old_context / wavelen - low) / (high - low);
+  return (1.0f - smooth) * inv_freq / factor + smooth * inv_freq;
 }
 
 }  // namespace

@@ -143,7 +143,7 @@ std::vector<float> Transformer::forward(std::span<const int32_t> ids, capture::C
   kernels::Tensor x = backend_.allocate(rows, spec_.hidden_size);
   backend_.embedding(token_embedding_, ids, x);
   if (spec_.positions == model::PositionKind::Learned) {
-    std::vector<int32_t> positions(size_t(rows));
+    std::vector<int32_t> positions(static_cast<size_t>(rows));
     std::iota(positions.begin(), positions.end(), int32_t(first_position));
     kernels::Tensor pos = backend_.allocate(rows, spec_.hidden_size);
     backend_.embedding(position_embedding_, positions, pos);

@@ -1,0 +1,115 @@
+// Memory estimates: exact KV cache and capture arithmetic, weights from the parameter count.
+#include <catch2/catch.hpp>
+
+#include "analysis/model/architecture.h"
+#include "analysis/model/config.h"
+#include "analysis/model/memory_estimate.h"
+
+using Catch::Contains;
+namespace m = attnscope::model;
+
+namespace {
+
+m::ModelSpec llama3_8b() {
+  return m::parse_config(nlohmann::json::parse(R"({
+    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 128256,
+    "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
+    "num_attention_heads": 32, "num_key_value_heads": 8, "max_position_embeddings": 8192,
+    "rms_norm_eps": 1e-05, "rope_theta": 500000.0, "tie_word_embeddings": false,
+    "bos_token_id": 128000, "eos_token_id": 128001, "torch_dtype": "bfloat16"})"),
+                         "Meta-Llama-3-8B/config.json");
+}
+
+constexpr uint64_t kGiB = uint64_t(1) << 30;
+
+}  // namespace
+
+TEST_CASE("Llama-3-8B at 8K context in bf16", "[memory]") {
+  const m::ModelSpec spec = llama3_8b();
+  CHECK(m::parameter_count(spec) == 8030261248);
+
+  m::MemoryEstimateOptions options;
+  options.context_length = 8192;
+  options.compute_dtype_bytes = 2;
+  const m::MemoryEstimate e = m::estimate_memory(spec, options);
+  // ~16 GB of weights: 8.03 B parameters at 2 bytes.
+  CHECK(e.weights == 2 * uint64_t(8030261248));
+  CHECK(e.weights > 15'900'000'000);
+  CHECK(e.weights < 16'200'000'000);
+  // 32 layers * 8 KV heads * 128 * 8192 positions * (K and V) * 2 bytes.
+  CHECK(e.kv_cache == kGiB);
+  CHECK(e.capture == 0);
+  // One 512-token chunk: logits (512 x 128256 x (2 + 4)) dominate, then one head's scores.
+  CHECK(e.activations > uint64_t(512) * 128256 * 6);
+  CHECK(e.activations < kGiB);
+  CHECK(e.total() == e.weights + e.kv_cache + e.activations + e.capture);
+
+  options.compute_dtype_bytes = 4;  // the CPU backend computes in float32
+  const m::MemoryEstimate cpu = m::estimate_memory(spec, options);
+  CHECK(cpu.weights == 2 * e.weights);
+  CHECK(cpu.kv_cache == 2 * kGiB);
+}
+
+TEST_CASE("capture buffers per head", "[memory]") {
+  attnscope::kernels::CaptureOptions capture;
+  capture.pool_block = 64;
+  capture.exact_probabilities = false;
+  const uint64_t n = 8192;
+  const uint64_t blocks = 128;
+  const uint64_t streaming = n * (8 + 8) + n * (4 + 8 + 8);
+  const uint64_t pooled = blocks * (blocks + 1) / 2 * 8 + blocks * 8;
+  CHECK(m::capture_bytes_per_head(8192, capture) == streaming + pooled);
+
+  capture.exact_probabilities = true;
+  capture.exact_limit = 4096;  // rows past the limit keep no exact probabilities
+  CHECK(m::capture_bytes_per_head(8192, capture) == streaming + pooled + uint64_t(4096) * 4097 / 2 * 4);
+  capture.exact_limit = 1 << 20;
+  CHECK(m::capture_bytes_per_head(8192, capture) == streaming + pooled + n * (n + 1) / 2 * 4);
+
+  capture.pool_block = 100;  // a partial last block still gets its row
+  capture.exact_probabilities = false;
+  CHECK(m::capture_bytes_per_head(250, capture) == 250 * 36 + 3 * 4 / 2 * 8 + 3 * 8);
+
+  m::MemoryEstimateOptions options;
+  options.context_length = 8192;
+  options.captured_heads = 32 * 32;
+  options.capture.pool_block = 64;
+  const m::MemoryEstimate e = m::estimate_memory(llama3_8b(), options);
+  CHECK(e.capture == 1024 * (streaming + pooled));
+}
+
+TEST_CASE("activations follow the chunk and the architecture", "[memory]") {
+  const m::ModelSpec spec = llama3_8b();
+  m::MemoryEstimateOptions options;
+  options.context_length = 100;
+  options.prefill_chunk = 512;  // larger than the context: the chunk is the context
+  const uint64_t small = m::estimate_memory(spec, options).activations;
+  options.context_length = 1000;
+  options.prefill_chunk = 100;
+  const uint64_t chunked = m::estimate_memory(spec, options).activations;
+  options.prefill_chunk = 200;
+  const uint64_t bigger = m::estimate_memory(spec, options).activations;
+  CHECK(small < bigger);
+  CHECK(chunked < bigger);
+  CHECK(m::estimate_memory(spec, {}).kv_cache == 0);
+}
+
+TEST_CASE("byte counts read as binary units", "[memory]") {
+  CHECK(m::format_bytes(0) == "0 B");
+  CHECK(m::format_bytes(1023) == "1023 B");
+  CHECK(m::format_bytes(1024) == "1.00 KiB");
+  CHECK(m::format_bytes(1536) == "1.50 KiB");
+  CHECK(m::format_bytes(kGiB) == "1.00 GiB");
+  CHECK(m::format_bytes(uint64_t(1.23 * double(kGiB))) == "1.23 GiB");
+  CHECK(m::format_bytes(2 * uint64_t(8030261248)) == "15.0 GiB");
+  CHECK(m::format_bytes(uint64_t(150) << 20) == "150 MiB");
+  CHECK(m::format_bytes((uint64_t(1) << 20) - 1) == "1.00 MiB");
+  CHECK(m::format_bytes(uint64_t(3) << 40) == "3.00 TiB");
+
+  m::MemoryEstimate e;
+  e.weights = kGiB;
+  e.kv_cache = 512 << 20;
+  const std::string text = m::describe(e);
+  CHECK_THAT(text, Contains("weights") && Contains("1.00 GiB") && Contains("KV cache") && Contains("512 MiB") &&
+                       Contains("total") && Contains("1.50 GiB"));
+}
