@@ -10,6 +10,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "analysis/capture/capture_file.h"
+
 namespace {
 
 struct Result {
@@ -170,4 +172,22 @@ TEST_CASE("inspect prints architecture, parameters and memory", "[cli]") {
   const Result text = cli("inspect " + kTiny);
   REQUIRE(text.exit_code == 0);
   REQUIRE_THAT(text.out, Catch::Contains("LlamaForCausalLM") && Catch::Contains("total"));
+}
+
+TEST_CASE("run --save-capture writes a capture file with every head and the ids", "[cli]") {
+  const auto path = std::filesystem::temp_directory_path() / "attnscope-cli-test-capture.safetensors";
+  std::filesystem::remove(path);
+  const auto j = json_of(cli("run " + kTiny + "--prompt 'abc abc abc' --generate 2 --no-stop-at-eos --layers 0 "
+                             "--save-capture '" + path.string() + "' --json", false));
+  const auto file = attnscope::capture::load_capture(path);
+  REQUIRE(file.heads.size() == 4);
+  REQUIRE(file.prompt_ids == j["ids"].get<std::vector<int32_t>>());
+  REQUIRE(file.continuation_ids == j["continuation_ids"].get<std::vector<int32_t>>());
+  for (const auto& head : file.heads) {
+    REQUIRE(head.layer == 0);
+    REQUIRE(head.rows == int64_t(file.prompt_ids.size()) + 1);
+    // Exact maps are kept when saving (the context is below the default limit).
+    REQUIRE(head.exact_rows == head.rows);
+  }
+  std::filesystem::remove(path);
 }

@@ -1,0 +1,38 @@
+#pragma once
+// Captures on disk: one safetensors file holding every captured head's accumulators,
+// the capture options and the token ids (format: docs/capture-format.md).
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "analysis/capture/capture.h"
+#include "kernels/attention_capture.h"
+
+namespace attnscope::capture {
+
+inline constexpr const char* kCaptureFormat = "attnscope-capture";
+inline constexpr int kCaptureFormatVersion = 1;
+
+// What a capture file holds, read back.
+struct CaptureFile {
+  std::map<std::string, std::string> metadata;  // everything in __metadata__
+  kernels::CaptureOptions options;
+  std::vector<int32_t> prompt_ids;
+  std::vector<int32_t> continuation_ids;
+  std::vector<kernels::HeadAccumulator> heads;  // layer-major, then head
+};
+
+// Writes `capture` to `path` atomically (a temporary file renamed into place).
+// `metadata` adds free-form keys (model directory, architecture, ...).
+void save_capture(const std::filesystem::path& path, const Capture& capture,
+                  const std::map<std::string, std::string>& metadata, std::span<const int32_t> prompt_ids,
+                  std::span<const int32_t> continuation_ids);
+
+// Reads a file written by save_capture; attnscope::Error naming the file (and tensor)
+// when it is not a capture, has another format version, or misses or mis-shapes a tensor.
+CaptureFile load_capture(const std::filesystem::path& path);
+
+}  // namespace attnscope::capture
