@@ -101,14 +101,14 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-struct OurRun {
-  double best_seconds = 0;
-  std::vector<std::vector<int32_t>> ids;  // of the first pass
+// One side's result on one tokenizer.
+struct Run {
+  double best_seconds = 1e30;
+  std::vector<std::vector<int32_t>> ids;  // per document, of the first pass
 };
 
-OurRun run_ours(const fs::path& tokenizer_json, const BenchText& text, int repeats) {
-  OurRun run;
-  run.best_seconds = 1e30;
+Run run_ours(const fs::path& tokenizer_json, const BenchText& text, int repeats) {
+  Run run;
   for (int r = 0; r < repeats; ++r) {
     const Tokenizer tokenizer = Tokenizer::from_file(tokenizer_json);
     std::vector<std::vector<int32_t>> ids;
@@ -121,14 +121,24 @@ OurRun run_ours(const fs::path& tokenizer_json, const BenchText& text, int repea
   return run;
 }
 
-struct BaselineRun {
-  double best_seconds = 0;
+// The .ids file of tokenizer_bench_hf.mjs: per document an int32 count, then the ids.
+std::vector<std::vector<int32_t>> read_ids(const fs::path& path) {
+  const std::string raw = read_file(path);
+  std::vector<int32_t> flat(raw.size() / 4);
+  std::copy(raw.begin(), raw.begin() + static_cast<std::ptrdiff_t>(flat.size() * 4), reinterpret_cast<char*>(flat.data()));
   std::vector<std::vector<int32_t>> ids;
-};
+  for (size_t at = 0; at < flat.size();) {
+    const size_t count = std::min(static_cast<size_t>(flat[at]), flat.size() - at - 1);
+    const auto first = flat.begin() + static_cast<std::ptrdiff_t>(at + 1);
+    ids.emplace_back(first, first + static_cast<std::ptrdiff_t>(count));
+    at += 1 + count;
+  }
+  return ids;
+}
 
-// Runs tokenizer_bench_hf.mjs on all tokenizers at once; an empty result (with the reason on
-// stderr) when node or the binding is missing.
-std::vector<BaselineRun> run_baseline(const std::vector<fs::path>& files, const BenchText& text, int repeats) {
+// Runs tokenizer_bench_hf.mjs on all tokenizers at once; an empty result, with the reason on
+// stderr, when node or the binding is missing.
+std::vector<Run> run_baseline(const std::vector<fs::path>& files, const BenchText& text, int repeats) {
   std::string dir_template = (fs::temp_directory_path() / "attnscope-tokbench-XXXXXX").string();
   if (::mkdtemp(dir_template.data()) == nullptr) throw attnscope::Error(dir_template, "mkdtemp failed");
   const fs::path dir = dir_template;
@@ -141,34 +151,31 @@ std::vector<BaselineRun> run_baseline(const std::vector<fs::path>& files, const 
                         (kSourceDir / "bench/tokenizer_bench_hf.mjs").string() + "' '" + (dir / "docs.jsonl").string() +
                         "' '" + dir.string() + "' " + std::to_string(repeats);
   for (const auto& f : files) command += " '" + f.string() + "'";
-  std::vector<BaselineRun> runs;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe != nullptr) {
-    std::string output;
+  std::string output;
+  int status = -1;
+  if (FILE* pipe = ::popen(command.c_str(), "r")) {
     char buffer[4096];
     for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
-    const int status = ::pclose(pipe);
-    std::istringstream lines(output);
-    for (std::string line; status == 0 && std::getline(lines, line);) {
-      const auto seconds = nlohmann::json::parse(line).at("seconds").get<std::vector<double>>();
-      BaselineRun run;
-      run.best_seconds = *std::min_element(seconds.begin(), seconds.end());
-      const std::string raw = read_file(dir / (std::to_string(runs.size()) + ".ids"));
-      std::vector<int32_t> flat(raw.size() / 4);
-      std::copy(raw.begin(), raw.begin() + static_cast<std::ptrdiff_t>(flat.size() * 4),
-                reinterpret_cast<char*>(flat.data()));
-      for (size_t at = 0; at < flat.size();) {
-        const auto count = static_cast<size_t>(flat[at++]);
-        run.ids.emplace_back(flat.begin() + static_cast<std::ptrdiff_t>(at),
-                             flat.begin() + static_cast<std::ptrdiff_t>(at + count));
-        at += count;
-      }
-      runs.push_back(std::move(run));
-    }
-    if (status != 0) std::fprintf(stderr, "tokenizer_bench: the baseline failed (%s)\n", command.c_str());
+    status = ::pclose(pipe);
+  }
+  std::vector<Run> runs;
+  std::istringstream lines(output);
+  for (std::string line; status == 0 && std::getline(lines, line);) {
+    if (line.empty() || line[0] != '{') continue;  // not one of the script's result lines
+    const auto seconds = nlohmann::json::parse(line).at("seconds").get<std::vector<double>>();
+    Run run;
+    run.best_seconds = *std::min_element(seconds.begin(), seconds.end());
+    run.ids = read_ids(dir / (std::to_string(runs.size()) + ".ids"));
+    runs.push_back(std::move(run));
   }
   fs::remove_all(dir);
-  if (runs.size() != files.size()) runs.clear();
+  if (runs.size() != files.size()) {
+    std::fprintf(stderr,
+                 "tokenizer_bench: no baseline: %s failed; install the binding as "
+                 "tests/tokenizer_data/generate_reference.mjs explains, or pass --no-baseline\n",
+                 command.c_str());
+    runs.clear();
+  }
   return runs;
 }
 
@@ -210,13 +217,13 @@ int main(int argc, char** argv) {
       files.push_back(kSourceDir / ".cache/tokenizers" / name / "tokenizer.json");
       if (!fs::exists(files.back())) throw attnscope::Error(files.back().string(), "missing: run scripts/fetch_test_data.sh");
     }
-    const std::vector<BaselineRun> hf = baseline ? run_baseline(files, text, repeats) : std::vector<BaselineRun>{};
+    const std::vector<Run> hf = baseline ? run_baseline(files, text, repeats) : std::vector<Run>{};
 
     std::printf("\none thread, fastest of %d passes, each from a freshly loaded tokenizer\n", repeats);
     std::printf("%-10s %6s %9s %11s %11s %9s  %s\n", "tokenizer", "MB", "seconds", "MB/s ours", "MB/s HF", "ours/HF",
                 "ids equal HF");
     for (size_t t = 0; t < files.size(); ++t) {
-      const OurRun ours = run_ours(files[t], text, repeats);
+      const Run ours = run_ours(files[t], text, repeats);
       const double ours_rate = mb / ours.best_seconds;
       if (hf.empty()) {
         std::printf("%-10s %6.2f %9.3f %11.2f %11s %9s  %s\n", kTokenizers[t], mb, ours.best_seconds, ours_rate, "n/a",

@@ -204,13 +204,13 @@ const AddedToken* AddedVocabulary::by_id(int32_t id) const {
 }
 
 std::optional<int32_t> AddedVocabulary::id_of(std::string_view content) const {
-  auto it = by_content_.find(std::string(content));
+  auto it = by_content_.find(content);
   if (it == by_content_.end()) return std::nullopt;
   return tokens_[it->second].id;
 }
 
 bool AddedVocabulary::is_special_content(std::string_view content) const {
-  auto it = by_content_.find(std::string(content));
+  auto it = by_content_.find(content);
   return it != by_content_.end() && tokens_[it->second].special;
 }
 

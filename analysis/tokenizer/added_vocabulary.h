@@ -11,6 +11,7 @@
 #include "analysis/tokenizer/bpe_model.h"
 #include "analysis/tokenizer/json_node.h"
 #include "analysis/tokenizer/pipeline.h"
+#include "analysis/tokenizer/string_map.h"
 
 namespace attnscope::tokenizer::detail {
 
@@ -66,7 +67,7 @@ class AddedVocabulary {
 
   std::vector<AddedToken> tokens_;
   std::unordered_map<int32_t, size_t> by_id_;
-  std::unordered_map<std::string, size_t> by_content_;
+  StringMap<size_t> by_content_;
   Trie raw_trie_;         // tokens with normalized == false
   Trie normalized_trie_;  // tokens with normalized == true, patterns normalized
   int32_t max_id_ = -1;

@@ -1,9 +1,9 @@
 // BPE as tokenizers implements it (see bpe_model.h).
 #include "analysis/tokenizer/bpe_model.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
-#include <algorithm>
 #include <shared_mutex>
 
 #include "analysis/tokenizer/unicode_utf8.h"
@@ -131,10 +131,9 @@ BpeModel BpeModel::parse(const JsonNode& model) {
     bpe.merges_.insert_or_assign(l->second, r->second, MergeTable::Merge{rank, m->second});
     ++rank;
   }
-  if (cut_at_metaspace) bpe.word_boundary_ = kMetaspace;
+  bpe.cut_before_metaspace_ = cut_at_metaspace;
   return bpe;
 }
-
 
 std::optional<int32_t> BpeModel::token_id(std::string_view token) const {
   auto it = vocab_.find(token);
@@ -162,16 +161,16 @@ void BpeModel::tokenize(std::string_view word, std::vector<int32_t>& ids) const 
       return;
     }
   }
-  if (word_boundary_.empty()) {
+  if (!cut_before_metaspace_) {
     tokenize_cached(word, ids);
     return;
   }
   // Cut before every "▁" that does not continue a run of them; no merge can join the two sides
   // (see kMetaspace), so each part can be merged, and cached, on its own.
-  const size_t n = word_boundary_.size();
+  const size_t n = kMetaspace.size();
   size_t start = 0;
-  for (size_t pos = word.find(word_boundary_, 1); pos != std::string_view::npos; pos = word.find(word_boundary_, pos + n)) {
-    if (pos >= n && word.compare(pos - n, n, word_boundary_) == 0) continue;
+  for (size_t pos = word.find(kMetaspace, 1); pos != std::string_view::npos; pos = word.find(kMetaspace, pos + n)) {
+    if (pos >= n && word.substr(pos - n, n) == kMetaspace) continue;
     tokenize_cached(word.substr(start, pos - start), ids);
     start = pos;
   }

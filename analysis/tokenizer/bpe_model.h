@@ -12,16 +12,9 @@
 
 #include "analysis/tokenizer/json_node.h"
 #include "analysis/tokenizer/merge_table.h"
+#include "analysis/tokenizer/string_map.h"
 
 namespace attnscope::tokenizer::detail {
-
-// Hashing that lets std::string-keyed maps be searched with a string_view.
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-template <class Value>
-using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
 
 class BpeModel {
  public:
@@ -59,7 +52,7 @@ class BpeModel {
   bool fuse_unk_ = false;
   bool byte_fallback_ = false;
   bool ignore_merges_ = false;
-  std::string word_boundary_;  // "▁" when words may be cut before it (bpe_model.cpp), else empty
+  bool cut_before_metaspace_ = false;  // words may be cut before "▁" (see bpe_model.cpp)
   std::array<int32_t, 256> byte_ids_{};  // id of "<0xXX>" per byte, -1 when absent
   int32_t max_id_ = -1;
   std::unique_ptr<Cache> cache_;

@@ -1,7 +1,6 @@
 // The normalizers of tokenizer.json, each as tokenizers defines it (see normalizers.h).
 #include "analysis/tokenizer/normalizers.h"
 
-#include <optional>
 #include <vector>
 
 #include <unicode/bytestream.h>

@@ -43,7 +43,7 @@ TokenizerParts parse_tokenizer_json(std::string_view json_text, const std::strin
   if (!document.is_object()) root.fail("expected a JSON object at the top level (a tokenizer.json file)");
 
   try {
-    TokenizerParts parts{origin, nullptr, nullptr, BpeModel::parse(root.field("model")), AddedVocabulary(), nullptr, nullptr};
+    TokenizerParts parts{nullptr, nullptr, BpeModel::parse(root.field("model")), AddedVocabulary(), nullptr, nullptr};
     parts.normalizer = parse_normalizer(section(root, "normalizer"));
     parts.pre_tokenizer = parse_pre_tokenizer(section(root, "pre_tokenizer"));
     parts.added = AddedVocabulary::parse(root.optional_field("added_tokens"), parts.model, parts.normalizer.get());

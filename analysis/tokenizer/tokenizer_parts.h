@@ -11,7 +11,6 @@
 namespace attnscope::tokenizer::detail {
 
 struct TokenizerParts {
-  std::string origin;  // file path or caller-given name, for errors
   std::unique_ptr<Normalizer> normalizer;
   std::unique_ptr<PreTokenizer> pre_tokenizer;
   BpeModel model;

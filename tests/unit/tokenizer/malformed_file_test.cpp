@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <functional>
+#include <iterator>
+#include <random>
 #include <string>
 
 #include "kernels/error.h"
@@ -209,4 +211,39 @@ TEST_CASE("An unk_token missing from the vocabulary is an error when an unknown 
   CHECK(tokenizer.encode("hello", false).size() == 1);  // no unknown character, no error
   CHECK_THROWS_WITH(tokenizer.encode("h\xC3\xA9", false),
                     Contains(file.path().string()) && Contains("model.unk_token \"<missing>\" is not in the vocabulary"));
+}
+
+TEST_CASE("Randomly damaged files load or give attnscope::Error, and what loads encodes and decodes",
+          "[tokenizer][errors]") {
+  // A seeded stand-in for a fuzzer: replace a few values anywhere in the document by values of
+  // other kinds, sometimes also one byte of the text.
+  const json base = valid_file();
+  const json replacements[] = {nullptr, -1, "\xE2\x96\x81", json::array(), json::object(), 3000000000ull, 0.5, "", "(?<"};
+  std::mt19937 rng(20261123);
+  int loaded = 0;
+  for (int round = 0; round < 300; ++round) {
+    json document = base;
+    for (int edits = 1 + static_cast<int>(rng() % 3); edits > 0; --edits) {
+      json* node = &document;
+      while ((node->is_object() || node->is_array()) && !node->empty() && rng() % 4 != 0) {
+        node = &*std::next(node->begin(), static_cast<std::ptrdiff_t>(rng() % node->size()));
+      }
+      *node = replacements[rng() % std::size(replacements)];
+    }
+    std::string text = document.dump();
+    if (rng() % 5 == 0) text[rng() % text.size()] = static_cast<char>(rng());
+    INFO("round " << round);
+    try {
+      const Tokenizer tokenizer = Tokenizer::from_json(text, "damaged");
+      ++loaded;
+      for (const char* input : {"hello world <s> \xC3\xA9\xF0\x9F\x98\x80 <L>  x", "", "\xFF\xFE", "o ld"}) {
+        const auto ids = tokenizer.encode(input, true);
+        (void)tokenizer.decode(ids, false);
+      }
+      (void)tokenizer.decode(std::vector<int32_t>{-1, 0, 5, 300, 1000000}, true);
+    } catch (const attnscope::Error&) {
+      // expected for most rounds
+    }
+  }
+  CHECK(loaded > 0);  // the edits sometimes leave a usable file, so both paths run
 }
