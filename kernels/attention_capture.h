@@ -38,11 +38,12 @@ struct HeadAccumulator {
   std::vector<double> column_sums;       // [key position]: attention received
   std::vector<double> diagonal_sums;     // [q - k]: attention at each distance
   std::vector<float> row_entropy;        // [row]: entropy of each query row, nats
-  std::vector<int64_t> top1;             // [row]: key position of the row's maximum
+  std::vector<int64_t> top1;             // [row]: key position of the row's maximum (lowest on ties)
   std::vector<int64_t> positions;        // [row]: the query position of each row
   PooledMap pooled;
   // Exact probabilities, packed lower-triangular: the row of position p holds
-  // p + 1 values (keys 0..p) and starts at p (p + 1) / 2. Kept for p < exact_limit.
+  // p + 1 values (keys 0..p) and starts at p (p + 1) / 2. Kept for p < exact_limit;
+  // exact_rows counts them, so rows must start at position 0 (a run from an empty cache).
   std::vector<float> exact;
   int64_t exact_rows = 0;
 };

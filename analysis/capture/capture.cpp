@@ -1,12 +1,28 @@
 #include "analysis/capture/capture.h"
 
-#include <algorithm>
-#include <cmath>
-#include <limits>
+#include <string>
+
+#include "kernels/error.h"
 
 namespace attnscope::capture {
+namespace {
+
+// The accumulators would fail on the first row (pool block) or record nonsense (negative
+// windows); refuse such options before a run starts.
+void check_options(const kernels::CaptureOptions& o) {
+  const auto bad = [](const std::string& what, int64_t value, const std::string& rule) {
+    throw Error("capture options", what + " is " + std::to_string(value) + "; it must be " + rule);
+  };
+  if (o.sink_tokens < 0) bad("sink_tokens", o.sink_tokens, "0 or more");
+  if (o.local_window < 1) bad("local_window", o.local_window, "1 or more");
+  if (o.pool_block < 1) bad("pool_block", o.pool_block, "1 or more");
+  if (o.exact_limit < 0) bad("exact_limit", o.exact_limit, "0 or more");
+}
+
+}  // namespace
 
 Capture::Capture(const CaptureRequest& request, const model::ModelSpec& spec) : request_(request) {
+  check_options(request.options);
   request_.layers = resolve_indices(request.layers, spec.num_layers, "--layers");
   request_.heads = resolve_indices(request.heads, spec.num_heads, "--heads");
 
@@ -32,41 +48,19 @@ Capture::Capture(const CaptureRequest& request, const model::ModelSpec& spec) : 
 }
 
 kernels::AttentionCapture* Capture::for_layer(int layer) {
-  auto& slot = by_layer_.at(size_t(layer));
+  if (layer < 0 || size_t(layer) >= by_layer_.size())
+    throw Error("capture", "layer " + std::to_string(layer) + " is out of range: the capture was made for " +
+                               std::to_string(by_layer_.size()) + " layers");
+  auto& slot = by_layer_[size_t(layer)];
   return slot ? &*slot : nullptr;
 }
 
 HeadSummary Capture::summary(const kernels::HeadAccumulator& acc) const {
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  HeadSummary s;
-  s.layer = acc.layer;
-  s.head = acc.head;
-  s.rows = acc.rows;
-  s.sink_mass = acc.sink_rows ? acc.sink_mass_sum / double(acc.sink_rows) : nan;
-  s.local_mass = acc.local_rows ? acc.local_mass_sum / double(acc.local_rows) : nan;
-  s.entropy = acc.rows ? acc.entropy_sum / double(acc.rows) : nan;
-  int64_t sink_top1 = 0;
-  double distance = 0;
-  for (size_t r = 0; r < acc.top1.size(); ++r) {
-    sink_top1 += acc.top1[r] < request_.options.sink_tokens;
-    distance += double(acc.positions[r] - acc.top1[r]);
-  }
-  s.top1_sink_fraction = acc.rows ? double(sink_top1) / double(acc.rows) : nan;
-  s.top1_mean_distance = acc.rows ? distance / double(acc.rows) : nan;
-  if (!acc.column_sums.empty()) {
-    const auto heaviest = std::max_element(acc.column_sums.begin(), acc.column_sums.end());
-    s.heaviest_key = heaviest - acc.column_sums.begin();
-    // Rows are positions 0..rows-1, so rows - k of them can see key k.
-    s.heaviest_key_share = *heaviest / double(acc.rows - s.heaviest_key);
-  }
-  return s;
+  return summarize_head(acc, request_.options);
 }
 
 std::vector<HeadSummary> Capture::summaries() const {
-  std::vector<HeadSummary> out;
-  out.reserve(heads_.size());
-  for (const auto& acc : heads_) out.push_back(summary(acc));
-  return out;
+  return summarize_heads(heads_, request_.options);
 }
 
 }  // namespace attnscope::capture
