@@ -1,0 +1,47 @@
+#pragma once
+// What one launch of the capture kernel reads and writes (device pointers). Filled by
+// attention_capture_pass.cu; plain C++ so that host code can hold it.
+#include <cstdint>
+
+namespace attnscope::kernels::cuda::detail {
+
+constexpr int kMaxCapturedHeads = 256;  // query heads captured in one launch (grid.y)
+
+struct CaptureArgs {
+  const void* q = nullptr;
+  int64_t q_stride = 0;
+  const void* k = nullptr;
+  int64_t k_stride = 0;
+  const float* lse = nullptr;  // lse[head * lse_stride + row], natural log, from the forward
+  int64_t lse_stride = 0;
+  int n = 0, first_position = 0, window = 0, group = 1;  // positions fit in 32 bits
+  float scale_log2 = 0;                                  // scale * log2(e)
+  int heads[kMaxCapturedHeads] = {};                     // query head of captured slot y
+
+  bool statistics = true;  // false: only the probability window
+  int sink_tokens = 0, local_window = 0, pool_block = 64;
+
+  // Per row, [slot][row_stride]: rows of this call.
+  float* row_sink = nullptr;
+  float* row_local = nullptr;
+  float* row_entropy = nullptr;  // nats
+  int32_t* row_top1 = nullptr;   // key position
+  int64_t row_stride = 0;
+  // Per key position / distance, [slot][key_stride], summed with atomics (zeroed first).
+  float* column_sums = nullptr;
+  float* diagonal_sums = nullptr;
+  int64_t key_stride = 0;
+  int key_count = 0;  // first_position + n: keys [0, key_count), distances [0, key_count)
+  // Pooled map rows [pooled_row0, pooled_row0 + pooled_rows) x key blocks [0, pooled_cols),
+  // [slot][row][col], summed with atomics (zeroed first).
+  float* pooled = nullptr;
+  int pooled_row0 = 0, pooled_rows = 0, pooled_cols = 0;
+  int64_t pooled_stride = 0;
+  // Probabilities of query positions [window_q0, window_q1) x keys [window_k0, window_k1),
+  // [slot][query][key] (zeroed first: entries no tile visits stay 0).
+  float* window_probs = nullptr;
+  int window_q0 = 0, window_q1 = 0, window_k0 = 0, window_k1 = 0;
+  int64_t window_stride = 0;
+};
+
+}  // namespace attnscope::kernels::cuda::detail

@@ -1,0 +1,6 @@
+// Capture-pass instantiation: head dim 128, f16.
+#include "kernels/cuda/attention_capture_kernel.cuh"
+
+namespace attnscope::kernels::cuda::detail {
+template void launch_attention_capture<128, __half>(const CaptureArgs&, int, cudaStream_t);
+}

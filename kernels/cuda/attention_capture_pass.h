@@ -1,0 +1,76 @@
+#pragma once
+// The capture (instrumentation) pass on the GPU: after the forward has written each
+// row's log-sum-exp, recompute q.k tile by tile, get exact probabilities
+// p = exp(s - lse), and reduce them in one sweep to what kernels::HeadAccumulator
+// holds (sink and local mass, entropy, top-1, column and diagonal sums, pooled map,
+// exact rows) plus an optional window of exact probabilities for zooming. Nothing of
+// size N x N is allocated; device memory is O(heads x (n + keys)) plus the pooled
+// rows and the window. Kernel design: attention_capture_kernel.cuh.
+//
+// Pure C++ header. Typical use (what CudaBackend::attention does with a capture):
+//   float* lse = workspace.lse_buffer(num_heads, n);
+//   params.lse = lse; params.lse_stride = n;
+//   flash_attention_forward(params, stream);
+//   capture_attention(params, *capture, workspace, stream);   // synchronises the stream
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kernels/attention_capture.h"
+#include "kernels/cuda/attention_capture_results.h"
+#include "kernels/cuda/flash_attention.h"
+
+struct CUstream_st;
+
+namespace attnscope::kernels::cuda {
+
+struct CapturePassRequest {
+  std::vector<int> heads;  // query heads to capture, each in [0, num_heads)
+  int64_t sink_tokens = 4;
+  int64_t local_window = 64;
+  int64_t pool_block = 64;  // any positive size; below 32 it is correct but slow
+  bool statistics = true;   // false: only the window (a zoom), no sums
+  ProbabilityWindow window;  // exact probabilities to keep; empty for none
+};
+
+// Device buffers of the pass, grown on demand and reused across calls. One per stream:
+// a call's results stay valid until the next run on the same workspace.
+class CaptureWorkspace {
+ public:
+  CaptureWorkspace();
+  ~CaptureWorkspace();
+  CaptureWorkspace(const CaptureWorkspace&) = delete;
+  CaptureWorkspace& operator=(const CaptureWorkspace&) = delete;
+
+  // A device buffer for the forward's lse, [num_heads][n] (lse_stride n).
+  float* lse_buffer(int num_heads, int64_t n);
+
+  // Device bytes a run of `request` on a call of n rows from first_position needs
+  // (results only; the lse buffer is num_heads * n * 4 more).
+  static int64_t bytes_needed(const CapturePassRequest& request, int64_t first_position, int64_t n);
+
+  struct Buffers;  // defined in attention_capture_pass.cu
+
+ private:
+  friend void run_capture_pass(const FlashAttentionParams&, const CapturePassRequest&, CaptureWorkspace&,
+                               CUstream_st*);
+  friend CaptureResults download_capture_results(CaptureWorkspace&, CUstream_st*);
+  std::unique_ptr<Buffers> buffers_;
+};
+
+// Launches the pass for `attention` (its q, k, shape and lse, which the forward must
+// have written on the same stream; v and out are not read). Asynchronous. Throws
+// attnscope::Error for an invalid request or shape and for CUDA failures.
+void run_capture_pass(const FlashAttentionParams& attention, const CapturePassRequest& request,
+                      CaptureWorkspace& workspace, CUstream_st* stream);
+
+// Waits for the stream and copies the last run's results to the host.
+CaptureResults download_capture_results(CaptureWorkspace& workspace, CUstream_st* stream);
+
+// The pass for every head with an accumulator in `capture`, merged into those
+// accumulators: the GPU counterpart of what the CPU backend does inside attention().
+// Does nothing when no head is captured.
+void capture_attention(const FlashAttentionParams& attention, AttentionCapture& capture,
+                       CaptureWorkspace& workspace, CUstream_st* stream);
+
+}  // namespace attnscope::kernels::cuda

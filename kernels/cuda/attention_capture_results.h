@@ -1,0 +1,58 @@
+#pragma once
+// The capture pass's results for one attention call, on the host, and how they fold
+// into a head's accumulator. Pure C++: the merge is tested without a GPU.
+#include <cstdint>
+#include <vector>
+
+#include "kernels/attention_capture.h"
+
+namespace attnscope::kernels::cuda {
+
+// Exact probabilities of query positions [query_begin, query_end) over key positions
+// [key_begin, key_end): the "zoom" of a view, or the exact rows of CaptureOptions.
+struct ProbabilityWindow {
+  int64_t query_begin = 0, query_end = 0;
+  int64_t key_begin = 0, key_end = 0;
+  bool empty() const { return query_end <= query_begin || key_end <= key_begin; }
+  int64_t rows() const { return empty() ? 0 : query_end - query_begin; }
+  int64_t cols() const { return empty() ? 0 : key_end - key_begin; }
+};
+
+// Per captured head ("slot", in the order of `heads`), for the call's n query rows at
+// positions first_position + r. Sums are fp32 (atomics on the device).
+struct CaptureResults {
+  std::vector<int> heads;
+  int64_t n = 0;
+  int64_t first_position = 0;
+  int64_t sliding_window = 0;
+  int64_t key_count = 0;  // first_position + n
+  bool statistics = true;
+
+  std::vector<float> row_sink;     // [slot][n]: mass on keys [0, sink_tokens)
+  std::vector<float> row_local;    // [slot][n]: mass on keys (pos - local_window, pos]
+  std::vector<float> row_entropy;  // [slot][n]: nats
+  std::vector<int32_t> row_top1;   // [slot][n]: key position
+  std::vector<float> column_sums;    // [slot][key_count]
+  std::vector<float> diagonal_sums;  // [slot][key_count]: by distance pos - key
+
+  int64_t pool_block = 64;
+  int64_t pooled_row0 = 0;  // first query block of this call
+  int64_t pooled_rows = 0;
+  int64_t pooled_cols = 0;  // key blocks [0, pooled_cols)
+  std::vector<float> pooled;  // [slot][pooled_rows][pooled_cols]
+
+  ProbabilityWindow window;
+  std::vector<float> window_probs;  // [slot][window.rows()][window.cols()]
+};
+
+// The window that holds the exact rows CaptureOptions asks for in a call of n rows
+// from first_position: rows below exact_limit, keys [0, last such row].
+ProbabilityWindow exact_rows_window(const CaptureOptions& options, int64_t first_position, int64_t n);
+
+// Folds slot `slot` of `results` into `acc` exactly as accumulate_attention_row would
+// fold those rows one by one (in position order). Exact rows come from
+// results.window, which must be exact_rows_window(options, ...).
+void merge_capture_results(const CaptureResults& results, int slot, const CaptureOptions& options,
+                           HeadAccumulator& acc);
+
+}  // namespace attnscope::kernels::cuda

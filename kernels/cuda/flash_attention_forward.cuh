@@ -1,0 +1,269 @@
+#pragma once
+// The flash-attention forward kernel (FlashAttention-2 scheme on mma.sync).
+//
+// Grid: x = query blocks of 128 rows (the longest rows first, so the causal tail ends
+// balanced), y = query heads. Block: 4 warps, warp w owns rows [32w, 32w + 32).
+// Per block: Q [128, D] is loaded once into shared memory; key tiles of 64 are walked
+// from the diagonal down to the first visible tile. Per tile:
+//   S = Q K^T               ldmatrix Q and K from shared memory, fp32 accumulators
+//   mask                    only on tiles that cross the diagonal or the window edge
+//   online softmax          running max m and sum l per row in registers, in the
+//                           log2 domain (scale * log2 e folded into one FFMA + EX2)
+//   O = O * alpha + P V     P rounded to T straight from the S accumulators
+// K and V have one shared buffer each; V[j] is fetched while S is computed and
+// K[j-1] while P V runs (the second block on the SM hides what this overlap does not).
+// The epilogue divides by l, stages O through the warp's own Q rows in shared memory,
+// writes 16-byte rows and lse = (m + log2 l) ln 2.
+//
+// Assumes: head dim a multiple of 16 (<= 128); rows and pointers 16-byte aligned;
+// positive scale; key rows beyond the last query's position are never read (zero-filled).
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/cuda/flash_attention.h"
+#include "kernels/cuda/flash_attention_tile.cuh"
+
+namespace attnscope::kernels::cuda::detail {
+
+struct ForwardArgs {
+  const void* q;
+  const void* k;
+  const void* v;
+  void* out;
+  float* lse;
+  int64_t q_stride, k_stride, v_stride, out_stride, lse_stride;
+  int n, first_position, window;  // positions fit in 32 bits (checked by the dispatcher)
+  int group;                      // query heads per KV head
+  float scale_log2;  // scale * log2(e)
+};
+
+template <int HeadDim, typename T>
+__global__ void __launch_bounds__(Tile<HeadDim>::kThreads, 2) flash_forward_kernel(const ForwardArgs args) {
+  using G = Tile<HeadDim>;
+  constexpr int D = HeadDim;
+  constexpr int kDimTiles = D / 8;  // n8 tiles of the output
+
+  extern __shared__ __align__(16) unsigned char smem[];
+  const uint32_t sQ = smem_address(smem);
+  const uint32_t sK = sQ + G::kQBytes;
+  const uint32_t sV = sK + G::kKVBytes;
+
+  const int lane = int(threadIdx.x) & 31;
+  const int warp = int(threadIdx.x) >> 5;
+  const int g = lane >> 2, t = lane & 3;
+  const int head = int(blockIdx.y);
+  const int kv_head = head / args.group;
+  // Positions fit in 32 bits (the dispatcher checks); only address offsets are 64-bit.
+  const int row0 = int(gridDim.x - 1 - blockIdx.x) * G::kRows;
+  const int rows_valid = min(G::kRows, args.n - row0);
+  const int first_pos = args.first_position + row0;
+  const int last_pos = first_pos + rows_valid - 1;
+  const KeyTiles tiles = key_tiles(first_pos, last_pos, args.window, G::kKeys);
+
+  const T* q = static_cast<const T*>(args.q) + int64_t(row0) * args.q_stride + int64_t(head) * D;
+  const T* k = static_cast<const T*>(args.k) + int64_t(kv_head) * D;
+  const T* v = static_cast<const T*>(args.v) + int64_t(kv_head) * D;
+
+  load_tile_async<G::kRows, D>(sQ, q, args.q_stride, rows_valid);
+  {
+    const int key0 = tiles.last * G::kKeys;
+    load_tile_async<G::kKeys, D>(sK, k + int64_t(key0) * args.k_stride, args.k_stride, last_pos - key0 + 1);
+  }
+  cp_async_commit();
+
+  // Positions of this thread's four rows (a = 0..3: m tile a / 2, half a % 2).
+  const int warp_pos = first_pos + warp * G::kWarpRows;
+  float acc_o[2][kDimTiles][4];
+#pragma unroll
+  for (int m = 0; m < 2; ++m)
+#pragma unroll
+    for (int j = 0; j < kDimTiles; ++j)
+#pragma unroll
+      for (int c = 0; c < 4; ++c) acc_o[m][j][c] = 0.0f;
+  float row_max[4], row_sum[4];
+#pragma unroll
+  for (int a = 0; a < 4; ++a) {
+    row_max[a] = -INFINITY;
+    row_sum[a] = 0.0f;
+  }
+
+  for (int tile = tiles.last; tile >= tiles.first; --tile) {
+    const int key0 = tile * G::kKeys;
+    const int key_rows = min(G::kKeys, last_pos - key0 + 1);
+    cp_async_wait<0>();
+    __syncthreads();  // K[tile] (and Q) landed; every warp is done with V[tile + 1]
+    load_tile_async<G::kKeys, D>(sV, v + int64_t(key0) * args.v_stride, args.v_stride, key_rows);
+    cp_async_commit();
+
+    // S = Q K^T for this warp's 32 rows and the 64 keys.
+    float s[2][8][4];
+#pragma unroll
+    for (int m = 0; m < 2; ++m)
+#pragma unroll
+      for (int j = 0; j < 8; ++j)
+#pragma unroll
+        for (int c = 0; c < 4; ++c) s[m][j][c] = 0.0f;
+#pragma unroll
+    for (int ks = 0; ks < G::kKSteps; ++ks) {
+      uint32_t a[2][4];
+#pragma unroll
+      for (int m = 0; m < 2; ++m)
+        ldmatrix_x4(a[m], sQ + a_fragment_offset<D>(warp * G::kWarpRows + m * 16, ks * 16, lane));
+#pragma unroll
+      for (int np = 0; np < 4; ++np) {
+        uint32_t b[4];
+        ldmatrix_x4(b, sK + b_fragment_offset<D>(np * 16, ks * 16, lane));
+#pragma unroll
+        for (int m = 0; m < 2; ++m) {
+          mma_16816<T>(s[m][2 * np], a[m], b[0], b[1]);
+          mma_16816<T>(s[m][2 * np + 1], a[m], b[2], b[3]);
+        }
+      }
+    }
+
+    // Mask keys past a row's position or before its window (warp-uniform test).
+    const bool crosses_diagonal = key0 + G::kKeys - 1 > warp_pos;
+    const bool crosses_window = args.window > 0 && key0 < warp_pos + G::kWarpRows - args.window;
+    if (crosses_diagonal || crosses_window) {
+#pragma unroll
+      for (int a = 0; a < 4; ++a) {
+        // Visible columns col = 8j + e (key key0 + 2t + col) satisfy lo <= col <= hi.
+        const int hi = warp_pos + g + 8 * a - (key0 + 2 * t);
+        const int lo = args.window > 0 ? hi - args.window + 1 : -1;
+#pragma unroll
+        for (int j = 0; j < 8; ++j)
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            const int col = 8 * j + e;
+            if (col > hi || col < lo) s[a >> 1][j][2 * (a & 1) + e] = -INFINITY;
+          }
+      }
+    }
+
+    // Online softmax in the log2 domain.
+#pragma unroll
+    for (int a = 0; a < 4; ++a) {
+      const int m = a >> 1, c0 = 2 * (a & 1);
+      float mx = -INFINITY;
+#pragma unroll
+      for (int j = 0; j < 8; ++j) mx = fmaxf(mx, fmaxf(s[m][j][c0], s[m][j][c0 + 1]));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+      const float new_max = fmaxf(row_max[a], mx * args.scale_log2);
+      const float use_max = new_max == -INFINITY ? 0.0f : new_max;  // row fully masked so far
+      const float alpha = exp2_approx(row_max[a] - use_max);
+      row_max[a] = new_max;
+      float sum = 0.0f;
+#pragma unroll
+      for (int j = 0; j < 8; ++j)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const float p = exp2_approx(fmaf(s[m][j][c0 + e], args.scale_log2, -use_max));
+          s[m][j][c0 + e] = p;
+          sum += p;
+        }
+      row_sum[a] = row_sum[a] * alpha + sum;
+#pragma unroll
+      for (int j = 0; j < kDimTiles; ++j) {
+        acc_o[m][j][c0] *= alpha;
+        acc_o[m][j][c0 + 1] *= alpha;
+      }
+    }
+
+    cp_async_wait<0>();
+    __syncthreads();  // V[tile] landed; every warp is done with K[tile]
+    if (tile > tiles.first) {
+      const int next0 = key0 - G::kKeys;
+      load_tile_async<G::kKeys, D>(sK, k + int64_t(next0) * args.k_stride, args.k_stride, G::kKeys);
+      cp_async_commit();
+    }
+
+    // O += P V: P's accumulator layout is the A layout of a 16-key step.
+#pragma unroll
+    for (int kk = 0; kk < 4; ++kk) {
+      uint32_t p[2][4];
+#pragma unroll
+      for (int m = 0; m < 2; ++m) {
+        p[m][0] = pack2<T>(s[m][2 * kk][0], s[m][2 * kk][1]);
+        p[m][1] = pack2<T>(s[m][2 * kk][2], s[m][2 * kk][3]);
+        p[m][2] = pack2<T>(s[m][2 * kk + 1][0], s[m][2 * kk + 1][1]);
+        p[m][3] = pack2<T>(s[m][2 * kk + 1][2], s[m][2 * kk + 1][3]);
+      }
+#pragma unroll
+      for (int dp = 0; dp < D / 16; ++dp) {
+        uint32_t b[4];
+        ldmatrix_x4_trans(b, sV + v_fragment_offset<D>(kk * 16, dp * 16, lane));
+#pragma unroll
+        for (int m = 0; m < 2; ++m) {
+          mma_16816<T>(acc_o[m][2 * dp], p[m], b[0], b[1]);
+          mma_16816<T>(acc_o[m][2 * dp + 1], p[m], b[2], b[3]);
+        }
+      }
+    }
+  }
+
+  // Epilogue: O / l through this warp's own Q rows (only this warp ever read them).
+  __syncwarp();
+  unsigned char* staging = smem + size_t(warp) * G::kWarpRows * G::kPitch * 2;
+#pragma unroll
+  for (int a = 0; a < 4; ++a) {
+    const int m = a >> 1, c0 = 2 * (a & 1);
+    float l = row_sum[a];
+    l += __shfl_xor_sync(0xffffffffu, l, 1);
+    l += __shfl_xor_sync(0xffffffffu, l, 2);
+    const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+    const int r = g + 8 * a;
+#pragma unroll
+    for (int j = 0; j < kDimTiles; ++j) {
+      const uint32_t packed = pack2<T>(acc_o[m][j][c0] * inv, acc_o[m][j][c0 + 1] * inv);
+      *reinterpret_cast<uint32_t*>(staging + (r * G::kPitch + 8 * j + 2 * t) * 2) = packed;
+    }
+    const int row = row0 + warp * G::kWarpRows + r;
+    if (args.lse != nullptr && t == 0 && row < args.n)
+      args.lse[int64_t(head) * args.lse_stride + row] = (row_max[a] + log2_approx(l)) * kLn2;
+  }
+  __syncwarp();
+  T* out = static_cast<T*>(args.out) + int64_t(row0 + warp * G::kWarpRows) * args.out_stride + int64_t(head) * D;
+  constexpr int kChunks = D / 8;
+#pragma unroll
+  for (int i = 0; i < kChunks; ++i) {
+    const int index = i * 32 + lane;
+    const int r = index / kChunks, chunk = index % kChunks;
+    if (row0 + warp * G::kWarpRows + r < args.n) {
+      const uint4 value = *reinterpret_cast<const uint4*>(staging + (r * G::kPitch + chunk * 8) * 2);
+      *reinterpret_cast<uint4*>(out + int64_t(r) * args.out_stride + chunk * 8) = value;
+    }
+  }
+}
+
+// Host side: sets the shared-memory limit and launches one instantiation.
+template <int HeadDim, typename T>
+void launch_flash_forward(const FlashAttentionParams& p, cudaStream_t stream) {
+  using G = Tile<HeadDim>;
+  ForwardArgs args{};
+  args.q = p.q;
+  args.k = p.k;
+  args.v = p.v;
+  args.out = p.out;
+  args.lse = p.lse;
+  args.q_stride = p.q_stride;
+  args.k_stride = p.k_stride;
+  args.v_stride = p.v_stride;
+  args.out_stride = p.out_stride;
+  args.lse_stride = p.lse_stride;
+  args.n = int(p.n);
+  args.first_position = int(p.first_position);
+  // A window past every position sees what no window sees; clamping keeps int sums in range.
+  args.window = int(std::min<int64_t>(p.sliding_window, p.first_position + p.n + 1));
+  args.group = p.num_heads / p.num_kv_heads;
+  args.scale_log2 = p.scale * kLog2e;
+  constexpr int kSmem = G::kQBytes + 2 * G::kKVBytes;
+  auto kernel = flash_forward_kernel<HeadDim, T>;
+  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem);
+  const dim3 grid(unsigned((p.n + G::kRows - 1) / G::kRows), unsigned(p.num_heads));
+  kernel<<<grid, G::kThreads, kSmem, stream>>>(args);
+}
+
+}  // namespace attnscope::kernels::cuda::detail

@@ -1,0 +1,6 @@
+// Forward instantiation: head dim 64, f16.
+#include "kernels/cuda/flash_attention_forward.cuh"
+
+namespace attnscope::kernels::cuda::detail {
+template void launch_flash_forward<64, __half>(const FlashAttentionParams&, cudaStream_t);
+}

@@ -1,0 +1,192 @@
+// The CUDA capture pass against the CPU backend's capture: both are fed the same
+// bf16/fp16-rounded inputs, in the same chunks, and their accumulators must agree on
+// every field (counts exactly, sums within fp32 rounding), over head dims, GQA,
+// windows, pool blocks aligned and not, small pool blocks, and exact rows.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <sstream>
+
+#include "kernels/cpu/cpu_backend.h"
+#include "kernels/cuda/attention_capture_pass.h"
+#include "kernels/cuda/flash_attention.h"
+#include "tests/gpu/attention_device_problem.h"
+#include "tests/unit/kernels/kernel_test_support.h"
+
+using namespace attnscope::testing::gpu;
+namespace cuda = attnscope::kernels::cuda;
+namespace k = attnscope::kernels;
+using attnscope::kernels::DType;
+
+namespace {
+
+struct Case {
+  int heads, kv_heads, dim;
+  int64_t total, window;
+  DType dtype;
+  std::vector<int64_t> chunks;
+  std::vector<int> captured;
+  k::CaptureOptions options;
+};
+
+// Probabilities from the two backends differ by fp32 score rounding (bf16 products are
+// exact in fp32; sums of D of them in another order) times |s| < ~30, and by their
+// exp approximations: ~2e-5 relative at worst. Device sums add fp32 atomics. A sum of
+// such probabilities is within 5e-5 of its value (plus a floor for sums near 0).
+constexpr double kRelative = 5e-5;
+constexpr double kFloor = 1e-6;
+
+bool close(double got, double want, double scale = 1.0) {
+  return std::fabs(got - want) <= kRelative * std::fabs(want) + kFloor * scale;
+}
+
+template <typename V>
+void require_close_vectors(const char* what, const V& got, const V& want) {
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i)
+    if (!close(double(got[i]), double(want[i]))) {
+      INFO(what << "[" << i << "] GPU " << got[i] << " CPU " << want[i]);
+      REQUIRE(close(double(got[i]), double(want[i])));
+    }
+}
+
+void compare(const Problem& p, const k::HeadAccumulator& gpu, const k::HeadAccumulator& cpu) {
+  INFO("head " << cpu.head);
+  REQUIRE(gpu.rows == cpu.rows);
+  REQUIRE(gpu.positions == cpu.positions);
+  REQUIRE(gpu.sink_rows == cpu.sink_rows);
+  REQUIRE(gpu.local_rows == cpu.local_rows);
+  REQUIRE(gpu.exact_rows == cpu.exact_rows);
+  const double rows = double(cpu.rows);
+  CHECK(close(gpu.sink_mass_sum, cpu.sink_mass_sum, rows));
+  CHECK(close(gpu.local_mass_sum, cpu.local_mass_sum, rows));
+  CHECK(std::fabs(gpu.entropy_sum - cpu.entropy_sum) <= 1e-4 * (rows + std::fabs(cpu.entropy_sum)));
+  // Entropy of a row: error ~ sum |dp| (|ln p| + 1), relative ~2e-5 of p.
+  REQUIRE(gpu.row_entropy.size() == cpu.row_entropy.size());
+  for (std::size_t i = 0; i < cpu.row_entropy.size(); ++i)
+    if (!(std::fabs(gpu.row_entropy[i] - cpu.row_entropy[i]) <= 1e-4 * (1.0 + cpu.row_entropy[i]))) {
+      INFO("row " << i << " entropy GPU " << gpu.row_entropy[i] << " CPU " << cpu.row_entropy[i]);
+      REQUIRE(std::fabs(gpu.row_entropy[i] - cpu.row_entropy[i]) <= 1e-4 * (1.0 + cpu.row_entropy[i]));
+    }
+  // Top-1: equal, or a near tie the two roundings order differently.
+  REQUIRE(gpu.top1.size() == cpu.top1.size());
+  for (std::size_t i = 0; i < cpu.top1.size(); ++i)
+    if (gpu.top1[i] != cpu.top1[i]) {
+      const int64_t pos = cpu.positions[i];
+      const double a = reference_score(p, cpu.head, pos, gpu.top1[i]), b = reference_score(p, cpu.head, pos, cpu.top1[i]);
+      INFO("position " << pos << " top-1 GPU " << gpu.top1[i] << " (score " << a << ") CPU " << cpu.top1[i] << " ("
+                       << b << ")");
+      REQUIRE(std::fabs(a - b) <= 1e-5 * (1.0 + std::fabs(b)));
+    }
+  require_close_vectors("column_sums", gpu.column_sums, cpu.column_sums);
+  require_close_vectors("diagonal_sums", gpu.diagonal_sums, cpu.diagonal_sums);
+  REQUIRE(gpu.pooled.block == cpu.pooled.block);
+  REQUIRE(gpu.pooled.rows_in_block == cpu.pooled.rows_in_block);
+  REQUIRE(gpu.pooled.sums.size() == cpu.pooled.sums.size());
+  for (std::size_t i = 0; i < cpu.pooled.sums.size(); ++i) {
+    INFO("pooled row block " << i);
+    require_close_vectors("pooled", gpu.pooled.sums[i], cpu.pooled.sums[i]);
+  }
+  require_close_vectors("exact", gpu.exact, cpu.exact);
+}
+
+void run_case(const Case& c, uint32_t seed) {
+  std::ostringstream what;
+  what << "heads " << c.heads << "/" << c.kv_heads << " dim " << c.dim << " total " << c.total << " window " << c.window
+       << " pool " << c.options.pool_block << " sink " << c.options.sink_tokens << " local " << c.options.local_window;
+  INFO(what.str());
+  const Problem p = make_problem(c.heads, c.kv_heads, c.dim, c.total, c.window, c.dtype, seed);
+
+  // CPU: the same rounded values as float tensors, q as a column view of a wider tensor.
+  auto cpu = k::make_cpu_backend();
+  const int64_t qw = int64_t(c.heads) * c.dim, kvw = int64_t(c.kv_heads) * c.dim;
+  std::vector<float> fused(std::size_t(c.total * (qw + 8)), 0.0f);
+  for (int64_t r = 0; r < c.total; ++r)
+    std::copy_n(p.q.begin() + r * qw, qw, fused.begin() + r * (qw + 8));
+  const k::Tensor q_cpu = attnscope::testing::make_tensor(*cpu, c.total, qw + 8, fused).column_slice(0, qw);
+  const k::Tensor k_cpu = attnscope::testing::make_tensor(*cpu, c.total, kvw, p.k);
+  const k::Tensor v_cpu = attnscope::testing::make_tensor(*cpu, c.total, kvw, p.v);
+  k::Tensor out_cpu = cpu->allocate(c.total, qw);
+
+  std::vector<k::HeadAccumulator> cpu_acc(c.captured.size()), gpu_acc(c.captured.size());
+  k::AttentionCapture cpu_capture{c.options, std::vector<k::HeadAccumulator*>(std::size_t(c.heads), nullptr)};
+  k::AttentionCapture gpu_capture = cpu_capture;
+  for (std::size_t i = 0; i < c.captured.size(); ++i) {
+    cpu_acc[i].head = gpu_acc[i].head = c.captured[i];
+    cpu_capture.heads[std::size_t(c.captured[i])] = &cpu_acc[i];
+    gpu_capture.heads[std::size_t(c.captured[i])] = &gpu_acc[i];
+  }
+
+  DeviceProblem device(p);
+  cuda::CaptureWorkspace workspace;
+  int64_t first = 0;
+  for (int64_t n : c.chunks) {
+    const k::AttentionShape shape{c.heads, c.kv_heads, c.dim, first, c.window, float(p.scale())};
+    k::Tensor o = out_cpu.row_slice(first, n);
+    cpu->attention(q_cpu.row_slice(first, n), k_cpu, v_cpu, shape, o, &cpu_capture);
+
+    device.fill_caches(first + n);
+    const cuda::FlashAttentionParams params = device.params(first, n, workspace.lse_buffer(c.heads, n));
+    cuda::flash_attention_forward(params, nullptr);
+    cuda::capture_attention(params, gpu_capture, workspace, nullptr);
+    first += n;
+  }
+  for (std::size_t i = 0; i < c.captured.size(); ++i) compare(p, gpu_acc[i], cpu_acc[i]);
+}
+
+k::CaptureOptions options(int64_t sink, int64_t local, int64_t pool, bool exact, int64_t exact_limit) {
+  k::CaptureOptions o;
+  o.sink_tokens = sink;
+  o.local_window = local;
+  o.pool_block = pool;
+  o.exact_probabilities = exact;
+  o.exact_limit = exact_limit;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("CUDA capture pass accumulates what the CPU backend accumulates", "[gpu][attention][capture]") {
+  ATTNSCOPE_REQUIRE_CUDA_DEVICE();
+  const std::vector<Case> cases = {
+      {8, 2, 32, 700, 0, DType::BF16, {1, 255, 128, 316}, {0, 3, 7}, options(4, 64, 64, true, 300)},
+      {4, 4, 16, 520, 37, DType::BF16, {520}, {0, 1, 2, 3}, options(1, 5, 48, false, 0)},
+      {4, 2, 128, 1100, 0, DType::F16, {600, 499, 1}, {1, 2}, options(4, 64, 100, false, 0)},
+      {8, 8, 64, 300, 0, DType::BF16, {300}, {5}, options(4, 64, 16, true, 4096)},
+      {4, 4, 32, 260, 0, DType::BF16, {100, 60, 100}, {0, 1, 2, 3}, options(4, 64, 32, true, 200)},
+      {6, 3, 80, 400, 129, DType::F16, {200, 200}, {2, 5}, options(8, 100, 256, false, 0)},
+      {2, 2, 96, 333, 0, DType::BF16, {333}, {1}, options(0, 1, 7, true, 50)},  // odd pool block, no sinks
+  };
+  uint32_t seed = 7000;
+  for (const Case& c : cases) run_case(c, seed += 29);
+}
+
+TEST_CASE("CUDA capture pass returns the probabilities of a requested window", "[gpu][attention][capture]") {
+  ATTNSCOPE_REQUIRE_CUDA_DEVICE();
+  const Problem p = make_problem(4, 2, 64, 400, 0, DType::BF16, 321);
+  DeviceProblem device(p);
+  device.fill_caches(400);
+  cuda::CaptureWorkspace workspace;
+  const cuda::FlashAttentionParams params = device.params(0, 400, workspace.lse_buffer(4, 400));
+  cuda::flash_attention_forward(params, nullptr);
+  cuda::CapturePassRequest request;
+  request.heads = {3, 0};
+  request.statistics = false;
+  request.window = {150, 290, 40, 230};  // rows 150..289, keys 40..229: crosses the diagonal
+  cuda::run_capture_pass(params, request, workspace, nullptr);
+  const cuda::CaptureResults r = cuda::download_capture_results(workspace, nullptr);
+  REQUIRE(r.window_probs.size() == std::size_t(2 * 140 * 190));
+  for (std::size_t slot = 0; slot < 2; ++slot)
+    for (int64_t pos = 150; pos < 290; ++pos) {
+      const ReferenceRow ref = reference_row(p, request.heads[slot], pos);
+      for (int64_t key = 40; key < 230; ++key) {
+        const double want = key <= pos ? ref.probs[std::size_t(key)] : 0.0;
+        const double got = r.window_probs[std::size_t((int64_t(slot) * 140 + pos - 150) * 190 + key - 40)];
+        if (!(std::fabs(got - want) <= 1e-5 * want + 1e-7)) {
+          INFO("head " << request.heads[slot] << " position " << pos << " key " << key << " GPU " << got
+                       << " reference " << want);
+          REQUIRE(std::fabs(got - want) <= 1e-5 * want + 1e-7);
+        }
+      }
+    }
+}
