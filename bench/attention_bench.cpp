@@ -1,0 +1,217 @@
+// Times the CUDA attention forward and the capture pass (all heads captured) at
+// several sequence lengths: B = 1, causal, one-shot prefill. Prints a table, or CSV
+// with --csv (bench/attention_vs_sdpa.py runs this beside PyTorch's SDPA).
+//
+//   attention_bench [--lengths 4096,16384,32768,65536] [--heads 32] [--kv-heads 8]
+//                   [--dim 128] [--dtype bf16|f16] [--reps 20] [--merge] [--csv]
+//
+// Inputs are random (never zeros); sets smaller than 256 MiB are rotated three ways so
+// that repeated runs do not time the L2 cache. Each run is timed with CUDA events; the
+// median is reported. --merge also times downloading the capture results and merging
+// them into accumulators on the host (what a captured prefill pays per call).
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernels/attention_capture.h"
+#include "kernels/cuda/attention_capture_pass.h"
+#include "kernels/cuda/flash_attention.h"
+#include "kernels/dtype.h"
+
+namespace k = attnscope::kernels;
+namespace cuda = attnscope::kernels::cuda;
+
+namespace {
+
+void check(cudaError_t status, const char* what) {
+  if (status != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
+}
+
+struct Options {
+  std::vector<int64_t> lengths{4096, 16384, 32768, 65536};
+  int heads = 32, kv_heads = 8, dim = 128;
+  k::DType dtype = k::DType::BF16;
+  int reps = 20;
+  bool merge = false, csv = false;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--lengths") {
+      o.lengths.clear();
+      std::stringstream s(value());
+      for (std::string item; std::getline(s, item, ',');) o.lengths.push_back(std::stoll(item));
+    } else if (arg == "--heads") {
+      o.heads = std::stoi(value());
+    } else if (arg == "--kv-heads") {
+      o.kv_heads = std::stoi(value());
+    } else if (arg == "--dim") {
+      o.dim = std::stoi(value());
+    } else if (arg == "--dtype") {
+      const std::string d = value();
+      if (d != "bf16" && d != "f16") throw std::runtime_error("--dtype is bf16 or f16");
+      o.dtype = d == "bf16" ? k::DType::BF16 : k::DType::F16;
+    } else if (arg == "--reps") {
+      o.reps = std::max(1, std::stoi(value()));
+    } else if (arg == "--merge") {
+      o.merge = true;
+    } else if (arg == "--csv") {
+      o.csv = true;
+    } else {
+      throw std::runtime_error("unknown argument " + arg);
+    }
+  }
+  return o;
+}
+
+// A device buffer of `count` 16-bit values filled from a random pool (tiled with
+// shifting offsets, so rows differ).
+struct RandomBuffer {
+  void* data = nullptr;
+  explicit RandomBuffer(std::size_t count, const std::vector<uint16_t>& pool) {
+    check(cudaMalloc(&data, count * 2), "cudaMalloc");
+    void* staging = nullptr;
+    check(cudaMalloc(&staging, pool.size() * 2), "cudaMalloc");
+    check(cudaMemcpy(staging, pool.data(), pool.size() * 2, cudaMemcpyHostToDevice), "upload");
+    std::size_t offset = 0, shift = 0;
+    while (offset < count) {
+      const std::size_t start = (shift * 7919) % (pool.size() / 2);
+      const std::size_t n = std::min(count - offset, pool.size() - start);
+      check(cudaMemcpy(static_cast<uint16_t*>(data) + offset, static_cast<uint16_t*>(staging) + start, n * 2,
+                       cudaMemcpyDeviceToDevice),
+            "fill");
+      offset += n;
+      ++shift;
+    }
+    check(cudaFree(staging), "cudaFree");
+  }
+  RandomBuffer(const RandomBuffer&) = delete;
+  RandomBuffer& operator=(const RandomBuffer&) = delete;
+  ~RandomBuffer() { cudaFree(data); }
+};
+
+// Median milliseconds of `reps` runs of f(i), each between two events, after 3 warm-ups.
+template <typename F>
+double median_ms(int reps, F&& f) {
+  for (int i = 0; i < 3; ++i) f(i);
+  check(cudaDeviceSynchronize(), "warm-up");
+  cudaEvent_t start, stop;
+  check(cudaEventCreate(&start), "event");
+  check(cudaEventCreate(&stop), "event");
+  std::vector<double> times;
+  for (int i = 0; i < reps; ++i) {
+    check(cudaEventRecord(start), "record");
+    f(i);
+    check(cudaEventRecord(stop), "record");
+    check(cudaEventSynchronize(stop), "sync");
+    float ms = 0;
+    check(cudaEventElapsedTime(&ms, start, stop), "elapsed");
+    times.push_back(ms);
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const Options o = parse(argc, argv);
+  int device = 0;
+  cudaDeviceProp prop{};
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
+
+  std::vector<uint16_t> pool(std::size_t(1) << 24);
+  std::mt19937 rng(12345);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (uint16_t& x : pool) x = o.dtype == k::DType::BF16 ? k::f32_to_bf16(dist(rng)) : k::f32_to_f16(dist(rng));
+
+  if (o.csv) {
+    std::printf("n,heads,kv_heads,dim,fwd_ms,fwd_tflops,capture_ms,capture_over_fwd,merge_ms\n");
+  } else {
+    std::printf("%s, %d SMs; B=1 heads %d/%d dim %d %s causal, median of %d\n", prop.name, prop.multiProcessorCount,
+                o.heads, o.kv_heads, o.dim, o.dtype == k::DType::BF16 ? "bf16" : "f16", o.reps);
+    std::printf("%8s %10s %9s %12s %9s %10s\n", "n", "fwd ms", "TFLOP/s", "capture ms", "cap/fwd", "merge ms");
+  }
+  for (int64_t n : o.lengths) {
+    const int64_t qw = int64_t(o.heads) * o.dim, kvw = int64_t(o.kv_heads) * o.dim;
+    const int64_t set_bytes = n * (2 * qw + 2 * kvw) * 2;
+    const int sets = set_bytes < (int64_t(256) << 20) ? 3 : 1;
+    std::vector<std::unique_ptr<RandomBuffer>> q, kc, vc, out;
+    for (int s = 0; s < sets; ++s) {
+      q.push_back(std::make_unique<RandomBuffer>(std::size_t(n * qw), pool));
+      kc.push_back(std::make_unique<RandomBuffer>(std::size_t(n * kvw), pool));
+      vc.push_back(std::make_unique<RandomBuffer>(std::size_t(n * kvw), pool));
+      out.push_back(std::make_unique<RandomBuffer>(std::size_t(n * qw), pool));
+    }
+    cuda::CaptureWorkspace workspace;
+    float* lse = workspace.lse_buffer(o.heads, n);
+    const k::AttentionShape shape{o.heads, o.kv_heads, o.dim, 0, 0, float(1.0 / std::sqrt(double(o.dim)))};
+    auto params = [&](int i) {
+      cuda::FlashAttentionParams p = cuda::flash_attention_params(shape, n, o.dtype);
+      const int s = i % sets;
+      p.q = q[std::size_t(s)]->data;
+      p.q_stride = qw;
+      p.k = kc[std::size_t(s)]->data;
+      p.k_stride = kvw;
+      p.v = vc[std::size_t(s)]->data;
+      p.v_stride = kvw;
+      p.out = out[std::size_t(s)]->data;
+      p.out_stride = qw;
+      p.lse = lse;
+      p.lse_stride = n;
+      return p;
+    };
+    const double fwd = median_ms(o.reps, [&](int i) { cuda::flash_attention_forward(params(i), nullptr); });
+
+    cuda::CapturePassRequest request;
+    for (int h = 0; h < o.heads; ++h) request.heads.push_back(h);
+    // The capture reads the lse of the last forward of the same set; any finite lse
+    // times the same work, so one forward per set is enough.
+    for (int s = 0; s < sets; ++s) cuda::flash_attention_forward(params(s), nullptr);
+    const double capture = median_ms(o.reps, [&](int i) { cuda::run_capture_pass(params(i), request, workspace, nullptr); });
+
+    double merge = 0;
+    if (o.merge) {
+      cuda::flash_attention_forward(params(0), nullptr);
+      cuda::run_capture_pass(params(0), request, workspace, nullptr);
+      const auto t0 = std::chrono::steady_clock::now();
+      const cuda::CaptureResults results = cuda::download_capture_results(workspace, nullptr);
+      std::vector<k::HeadAccumulator> acc(std::size_t(o.heads));
+      k::CaptureOptions options;
+      for (int h = 0; h < o.heads; ++h) cuda::merge_capture_results(results, h, options, acc[std::size_t(h)]);
+      merge = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
+    const double flops = 4.0 * o.dim * o.heads * double(n) * double(n + 1) / 2.0;
+    const double tflops = flops / (fwd * 1e-3) / 1e12;
+    if (o.csv)
+      std::printf("%lld,%d,%d,%d,%.4f,%.1f,%.4f,%.3f,%.1f\n", (long long)n, o.heads, o.kv_heads, o.dim, fwd, tflops,
+                  capture, capture / fwd, merge);
+    else
+      std::printf("%8lld %10.3f %9.1f %12.3f %9.3f %10.1f\n", (long long)n, fwd, tflops, capture, capture / fwd, merge);
+    std::fflush(stdout);
+  }
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "attention_bench: %s\n", e.what());
+  return 1;
+}

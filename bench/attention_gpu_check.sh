@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The attention part of the GPU machine's check (scripts/gpu_check.sh calls it after the
+# build): GPU tests of the forward and the capture pass, a race check of one small
+# capture, SASS instruction counts of the head-dim-128 kernels, then the table beside
+# PyTorch's SDPA. Writes logs and attention_vs_sdpa.json under OUT.
+#   bash bench/attention_gpu_check.sh BUILD_DIR OUT_DIR
+set -uo pipefail
+build=${1:?build dir}
+out=${2:?output dir}
+mkdir -p "$out"
+status=0
+test_gpu=$(find "$build" -name test_gpu -type f -perm -u+x | head -1)
+bench=$(find "$build" -name attention_bench -type f -perm -u+x | head -1)
+
+echo "== attention GPU tests"
+"$test_gpu" "[gpu][attention]" 2>&1 | tee "$out/attention_tests.log" | tail -25 || status=1
+"$test_gpu" "[layout],[merge]" 2>&1 | tail -3 || status=1
+
+echo "== racecheck: one small capture"
+compute-sanitizer --tool racecheck --error-exitcode 3 \
+  "$test_gpu" "CUDA capture pass returns the probabilities of a requested window" >"$out/attention_racecheck.log" 2>&1 \
+  && echo "racecheck clean" || { echo "racecheck FAILED (see attention_racecheck.log)"; tail -20 "$out/attention_racecheck.log"; status=1; }
+
+echo "== SASS of the head-dim-128 bf16 kernels (HMMA, LDSM, LDGSTS; LDL/STL must be 0)"
+cuobjdump -sass "$test_gpu" >"$out/attention_sass.txt" 2>&1
+python3 - "$out/attention_sass.txt" <<'PY'
+import re, sys
+for chunk in open(sys.argv[1]).read().split("Function : ")[1:]:
+    name = chunk.split(None, 1)[0]
+    if re.search(r"(flash_forward|attention_capture)_kernelILi128E13__nv_bfloat16", name):
+        counts = {op: len(re.findall(r"\b" + re.escape(op) + r"\b", chunk.split("code for sm_")[0]))
+                  for op in ("HMMA", "LDSM", "LDGSTS", "MUFU.EX2", "LDL", "STL")}
+        print(name[:70], counts)
+PY
+
+echo "== forward and capture beside PyTorch SDPA"
+python3 bench/attention_vs_sdpa.py --bench "$bench" --json "$out/attention_vs_sdpa.json" 2>&1 | tee "$out/attention_vs_sdpa.log" || status=1
+exit $status
