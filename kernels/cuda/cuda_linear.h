@@ -1,6 +1,6 @@
 #pragma once
-// linear (y = x W^T + b) through cuBLASLt: bf16/fp16 operands, fp32 accumulation and
-// fp32 epilogue, bias added in the epilogue (one rounding of the output).
+// linear (y = x W^T + b) through cuBLASLt: bf16/fp16 operands, fp32 accumulation, the
+// bias added in fp32 (one rounding of the output).
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -26,11 +26,11 @@ class LinearPlans {
   // What the algorithm choice depends on: shape, strides and pointer alignments.
   struct Key {
     int64_t out = 0, rows = 0, in = 0, ldw = 0, ldx = 0, ldy = 0;
-    uint32_t align_w = 0, align_x = 0, align_y = 0, align_bias = 0;  // 0: no bias
+    uint32_t align_w = 0, align_x = 0, align_y = 0;
     auto operator<=>(const Key&) const = default;
   };
   struct Plan;
-  Plan& plan_for(const Key& key, const void* bias);
+  Plan& plan_for(const Key& key);
 
   std::shared_ptr<CudaContext> context_;
   cublasLtContext* handle_ = nullptr;

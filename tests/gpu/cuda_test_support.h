@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <numeric>
 #include <random>
 #include <span>
 #include <string>
@@ -139,13 +140,28 @@ inline int64_t first_outlier(const std::vector<float>& got, const std::vector<fl
   return -1;
 }
 
-// Both checks with their context in the message.
+// ||got - ref||, the scale a norm-wise relative error divides by; infinity on NaN.
+inline double absolute_error(const std::vector<float>& got, const std::vector<float>& ref) {
+  double err = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    if (!std::isfinite(got[i])) return std::numeric_limits<double>::infinity();
+    err += (double(got[i]) - ref[i]) * (double(got[i]) - ref[i]);
+  }
+  return std::sqrt(err);
+}
+
+// Both checks with their context in the message. The norm check is
+// ||got - ref|| <= norm_tolerance ||ref|| + element_abs sqrt(n): the absolute term
+// keeps a reference of a few tiny elements (fp16 subnormals, a silu of -100 that one
+// side flushes to zero) from turning rounding noise into a relative error of 1.
 inline void require_close(const std::vector<float>& got, const std::vector<float>& ref, double norm_tolerance,
                           double element_rel, double element_abs) {
   REQUIRE(got.size() == ref.size());
   const double error = relative_error(got, ref);
-  INFO("relative error " << error << " (tolerance " << norm_tolerance << ")");
-  CHECK(error <= norm_tolerance);
+  const double reference_norm = std::sqrt(std::inner_product(ref.begin(), ref.end(), ref.begin(), 0.0));
+  const double floor = element_abs * std::sqrt(double(ref.size()));
+  INFO("relative error " << error << " (tolerance " << norm_tolerance << " plus an absolute " << floor << ")");
+  CHECK(absolute_error(got, ref) <= norm_tolerance * reference_norm + floor);
   const int64_t bad = first_outlier(got, ref, element_rel, element_abs);
   if (bad >= 0) {
     INFO("element " << bad << ": got " << got[std::size_t(bad)] << ", reference " << ref[std::size_t(bad)]

@@ -87,7 +87,9 @@ TEST_CASE("CPU backend matches transformers on every architecture", "[reference]
   // relative error stays ~1e-6, the bound leaves two orders of margin.
   CHECK(worst_relative_row_error(logits, ref.logits, spec.vocab_size) <= 1e-4);
 
-  // Probabilities are in [0, 1]: absolute error ~1e-7 in float32, bound 1e-5.
+  // Probabilities are in [0, 1]. The fixtures' wide random weights give logits of tens,
+  // and a float32 logit off by ~u |logit| moves a probability by up to p (1 - p) times
+  // that: 2.4e-5 measured on an AVX-512 machine, under 1e-5 on CI. Bound 5e-5.
   double worst_probability_error = 0;
   for (const auto& head : capture.heads()) {
     REQUIRE(head.exact_rows == n);
@@ -99,7 +101,7 @@ TEST_CASE("CPU backend matches transformers on every architecture", "[reference]
         worst_probability_error = std::max(worst_probability_error, std::fabs(double(got) - double(want)));
       }
   }
-  CHECK(worst_probability_error <= 1e-5);
+  CHECK(worst_probability_error <= 5e-5);
 
   // Greedy decoding, never stopping at EOS, exactly as the reference script did.
   transformer.reset();

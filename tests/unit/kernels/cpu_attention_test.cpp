@@ -82,10 +82,13 @@ void require_close(const Matrix& got, const Inputs& in, const Case& c) {
           magnitude += probs[i] * std::fabs(in.v[std::size_t((k0 + int64_t(i)) * kvw + (h / group) * c.head_dim + d)]);
         const double err = std::fabs(got.at(p, h * c.head_dim + d) - in.ref.out.at(p, h * c.head_dim + d));
         worst = std::max(worst, err / (magnitude + 1e-3));
-        // float scores, float softmax, float sums: 2e-6 relative to sum p |v|
-        if (err > 2e-6 * magnitude + 1e-7) {
+        // float scores, float softmax, float sums: a few float ulps relative to sum
+        // p |v|. The summation order (vector width, FMA contraction) follows the CPU:
+        // 9.5e-7 relative was seen with AVX-512 (head dim 128), ~1e-6 elsewhere.
+        constexpr double kRelative = 5e-6;
+        if (err > kRelative * magnitude + 1e-7) {
           INFO("position " << p << " head " << h << " dim " << d << " err " << err << " magnitude " << magnitude);
-          REQUIRE(err <= 2e-6 * magnitude + 1e-7);
+          REQUIRE(err <= kRelative * magnitude + 1e-7);
         }
       }
     }
