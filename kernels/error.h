@@ -22,4 +22,11 @@ class Error : public std::runtime_error {
   std::string problem_;
 };
 
+// An allocation that did not fit (device memory, or host memory for a run's buffers).
+// Callers that know the run's shape catch it to add the estimate and what would fit.
+class OutOfMemory : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace attnscope

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <utility>
+#include <vector>
 
 #include "analysis/model/architecture.h"
 
@@ -27,14 +29,36 @@ uint64_t capture_bytes_per_head(int64_t context, const kernels::CaptureOptions& 
   return bytes;
 }
 
+namespace {
+
+constexpr uint64_t kCublasWorkspace = uint64_t(32) << 20;  // kernels/cuda/cuda_linear.cpp
+
+uint64_t round_up(uint64_t value, uint64_t step) { return (value + step - 1) / step * step; }
+
+// The capture pass's device buffers for one layer's call (kernels/cuda/
+// attention_capture_pass.cu, Layout::bytes): per row 4 floats, per key 2 floats, the
+// pooled rows the chunk touches and the exact-probability window, for every head.
+uint64_t capture_pass_bytes(const ModelSpec& spec, uint64_t chunk, uint64_t context, const kernels::CaptureOptions& o) {
+  const auto slots = uint64_t(spec.num_heads);
+  const auto block = uint64_t(std::max<int64_t>(o.pool_block, 1));
+  const uint64_t pooled = (chunk / block + 1) * ((context + block - 1) / block);
+  const uint64_t exact = uint64_t(std::max<int64_t>(o.exact_limit, 0));
+  const uint64_t window = o.exact_probabilities ? std::min(chunk, exact) * std::min(context, exact) : 0;
+  return 4 * slots * (4 * chunk + 2 * round_up(std::max<uint64_t>(context, 1), 64) + pooled + window);
+}
+
+}  // namespace
+
 MemoryEstimate estimate_memory(const ModelSpec& spec, const MemoryEstimateOptions& o) {
-  const auto dtype = uint64_t(o.compute_dtype_bytes);
+  const bool cuda = o.target == ComputeTarget::Cuda;
+  const uint64_t dtype = cuda ? 2 : 4;
   const auto context = uint64_t(std::max<int64_t>(o.context_length, 0));
   const uint64_t chunk = std::min(uint64_t(std::max<int64_t>(o.prefill_chunk, 1)), std::max<uint64_t>(context, 1));
   const auto hidden = uint64_t(spec.hidden_size), inner = uint64_t(spec.intermediate_size);
   const auto q = uint64_t(spec.q_width()), kv = uint64_t(spec.kv_width());
 
   MemoryEstimate e;
+  e.target = o.target;
   e.weights = uint64_t(parameter_count(spec)) * dtype;
   e.kv_cache = 2 * uint64_t(spec.num_layers) * kv * context * dtype;
 
@@ -45,14 +69,38 @@ MemoryEstimate estimate_memory(const ModelSpec& spec, const MemoryEstimateOption
   const uint64_t mlp_in_cols = spec.mlp == MlpKind::SwiGlu ? 2 * inner : 0;
   const uint64_t mlp_cols = hidden + mlp_in_cols + inner + hidden;
   const uint64_t layer_bytes = chunk * (hidden + std::max(attention_cols, mlp_cols)) * dtype;
-  // Scores of one head against every cached key, in float32 for the softmax.
-  const uint64_t score_bytes = chunk * context * 4;
-  // Logits of every row of the chunk, on the device and as host float32.
-  const uint64_t logit_bytes = chunk * uint64_t(spec.vocab_size) * (dtype + 4);
-  e.activations = layer_bytes + score_bytes + logit_bytes;
+  // Attention scratch: on the CPU one head's float32 scores against every cached key;
+  // flash attention keeps only each row's log-sum-exp (for the capture pass).
+  const uint64_t scratch_bytes = cuda ? uint64_t(spec.num_heads) * chunk * 4 + kCublasWorkspace : chunk * context * 4;
+  // Logits of the chunk's last row (or of every row), in the compute dtype and as host
+  // float32.
+  const uint64_t logit_rows = o.logits_of_every_row ? chunk : 1;
+  const uint64_t logit_bytes = logit_rows * uint64_t(spec.vocab_size) * (dtype + 4);
+  e.activations = layer_bytes + scratch_bytes + logit_bytes;
 
-  e.capture = uint64_t(std::max<int64_t>(o.captured_heads, 0)) * capture_bytes_per_head(o.context_length, o.capture);
+  const auto heads = uint64_t(std::max<int64_t>(o.captured_heads, 0));
+  e.capture = heads * capture_bytes_per_head(o.context_length, o.capture);
+  if (cuda && heads > 0) e.capture_workspace = capture_pass_bytes(spec, chunk, context, o.capture);
   return e;
+}
+
+int64_t largest_context_that_fits(const ModelSpec& spec, MemoryEstimateOptions options, uint64_t device_budget,
+                                  uint64_t host_budget, int64_t limit) {
+  const auto fits = [&](int64_t context) {
+    options.context_length = context;
+    const MemoryEstimate e = estimate_memory(spec, options);
+    return e.device() <= device_budget && e.host() <= host_budget;
+  };
+  // Every part grows with the context, so the contexts that fit are a prefix.
+  int64_t lo = 0, hi = std::max<int64_t>(limit, 0);
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo + 1) / 2;
+    if (fits(mid))
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
 }
 
 std::string format_bytes(uint64_t bytes) {
@@ -70,12 +118,16 @@ std::string format_bytes(uint64_t bytes) {
 }
 
 std::string describe(const MemoryEstimate& e) {
+  std::vector<std::pair<const char*, uint64_t>> rows = {
+      {"weights", e.weights}, {"KV cache", e.kv_cache}, {"activations", e.activations}};
+  if (e.target == ComputeTarget::Cuda) rows.emplace_back("capture pass", e.capture_workspace);
+  rows.emplace_back("capture", e.capture);
+  if (e.target == ComputeTarget::Cuda) {
+    rows.emplace_back("on device", e.device());
+    rows.emplace_back("in host RAM", e.host());
+  }
+  rows.emplace_back("total", e.total());
   std::string out;
-  const std::array<std::pair<const char*, uint64_t>, 5> rows = {{{"weights", e.weights},
-                                                                 {"KV cache", e.kv_cache},
-                                                                 {"activations", e.activations},
-                                                                 {"capture", e.capture},
-                                                                 {"total", e.total()}}};
   for (const auto& [name, bytes] : rows) {
     char line[64];
     std::snprintf(line, sizeof line, "%-12s %10s\n", name, format_bytes(bytes).c_str());

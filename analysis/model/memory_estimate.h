@@ -9,20 +9,33 @@
 
 namespace attnscope::model {
 
+// Where a run computes. Cpu: float32, one head's score rows in memory at a time, all in
+// host memory. Cuda: bf16 on the device, flash attention (no score rows; each row's
+// log-sum-exp) and the capture pass's device buffers; the capture accumulators stay in
+// host memory.
+enum class ComputeTarget { Cpu, Cuda };
+
 struct MemoryEstimateOptions {
-  int64_t context_length = 0;      // tokens held in the KV cache (prompt + generated)
-  int compute_dtype_bytes = 4;     // 4: CPU backend (float32); 2: CUDA (bf16)
-  int64_t prefill_chunk = 512;     // tokens run per forward pass
-  int64_t captured_heads = 0;      // (layer, head) pairs captured
-  kernels::CaptureOptions capture; // pool_block, exact_probabilities, exact_limit are used
+  int64_t context_length = 0;        // tokens held in the KV cache (prompt + generated)
+  ComputeTarget target = ComputeTarget::Cpu;
+  int64_t prefill_chunk = 512;       // tokens run per forward pass
+  int64_t captured_heads = 0;        // (layer, head) pairs captured
+  kernels::CaptureOptions capture;   // pool_block, exact_probabilities, exact_limit are used
+  bool logits_of_every_row = false;  // true: a chunk's logits for every row, not just the last
 };
 
 struct MemoryEstimate {
-  uint64_t weights = 0;      // parameters in the compute dtype
-  uint64_t kv_cache = 0;     // 2 * layers * kv_heads * head_dim * context * dtype
-  uint64_t activations = 0;  // one chunk's layer buffers, attention scores and logits
-  uint64_t capture = 0;      // accumulators of every captured head
-  uint64_t total() const { return weights + kv_cache + activations + capture; }
+  ComputeTarget target = ComputeTarget::Cpu;
+  uint64_t weights = 0;            // parameters in the compute dtype
+  uint64_t kv_cache = 0;           // 2 * layers * kv_heads * head_dim * context * dtype
+  uint64_t activations = 0;        // one chunk's layer buffers, attention scratch and logits
+  uint64_t capture_workspace = 0;  // Cuda: the capture pass's device buffers of one layer
+  uint64_t capture = 0;            // accumulators of every captured head (host memory)
+  uint64_t total() const { return weights + kv_cache + activations + capture_workspace + capture; }
+  // What the compute device must hold: everything on Cpu, all but the accumulators on Cuda.
+  uint64_t device() const { return target == ComputeTarget::Cpu ? total() : total() - capture; }
+  // What host memory must hold: everything on Cpu, the accumulators on Cuda.
+  uint64_t host() const { return target == ComputeTarget::Cpu ? total() : capture; }
 };
 
 // Bytes the accumulators of one captured head hold after `context` tokens.
@@ -30,10 +43,17 @@ uint64_t capture_bytes_per_head(int64_t context, const kernels::CaptureOptions& 
 
 MemoryEstimate estimate_memory(const ModelSpec& spec, const MemoryEstimateOptions& options);
 
+// The longest context_length in [1, limit] whose estimate fits both budgets (bytes of
+// device and of host memory; on Cpu both are host memory: pass the same number twice);
+// 0 when not even one token fits. Other options as given.
+int64_t largest_context_that_fits(const ModelSpec& spec, MemoryEstimateOptions options, uint64_t device_budget,
+                                  uint64_t host_budget, int64_t limit);
+
 // "512 B", "12.0 KiB", "1.23 GiB" (binary units, three significant digits).
 std::string format_bytes(uint64_t bytes);
 
-// One line per part and the total, e.g. "weights   14.96 GiB\n...".
+// One line per part and the total, e.g. "weights   14.96 GiB\n..."; on Cuda also the
+// device's part and the host's part.
 std::string describe(const MemoryEstimate& estimate);
 
 }  // namespace attnscope::model

@@ -27,7 +27,10 @@ nlohmann::json memory_json(const model::MemoryEstimate& e) {
   return {{"weights_bytes", e.weights},
           {"kv_cache_bytes", e.kv_cache},
           {"activations_bytes", e.activations},
+          {"capture_pass_bytes", e.capture_workspace},
           {"capture_bytes", e.capture},
+          {"device_bytes", e.device()},
+          {"host_bytes", e.host()},
           {"total_bytes", e.total()}};
 }
 
@@ -45,7 +48,7 @@ int run_inspect(const std::vector<std::string>& raw) {
   options.prefill_chunk = args.integer_or("chunk", options.prefill_chunk, 1, 1 << 20);
   options.captured_heads = int64_t(spec.num_layers) * spec.num_heads;
   const model::MemoryEstimate cpu = model::estimate_memory(spec, options);
-  options.compute_dtype_bytes = 2;
+  options.target = model::ComputeTarget::Cuda;
   const model::MemoryEstimate gpu = model::estimate_memory(spec, options);
 
   const std::string stored{kernels::dtype_name(checkpoint.stored_dtype())};

@@ -11,8 +11,8 @@
 #include "app/cli/commands.h"
 #include "app/cli/inputs.h"
 #include "app/cli/progress.h"
+#include "app/cli/run_device.h"
 #include "app/cli/text_format.h"
-#include "kernels/cpu/cpu_backend.h"
 #include "kernels/error.h"
 
 namespace attnscope::cli {
@@ -80,7 +80,7 @@ nlohmann::json heads_json(const std::vector<capture::HeadSummary>& heads) {
 int run_run(const std::vector<std::string>& raw) {
   const Arguments args(raw,
                        {"model", "prompt", "prompt-file", "generate", "layers", "heads", "save-capture",
-                        "threads", "chunk", "sink-tokens", "local-window", "pool-block", "exact-limit"},
+                        "threads", "device", "chunk", "sink-tokens", "local-window", "pool-block", "exact-limit"},
                        {"json", "no-stop-at-eos"});
   const std::filesystem::path dir = model_directory(args);
   const std::string text = text_input(args, "prompt", "prompt-file");
@@ -99,17 +99,30 @@ int run_run(const std::vector<std::string>& raw) {
                               std::to_string(spec.max_position_embeddings) + " tokens");
 
   capture::Capture capture(capture_request(args, spec), spec);
-  auto backend = kernels::make_cpu_backend(int(args.integer_or("threads", 0, 0, 1024)));
-  runtime::Transformer model(checkpoint, *backend, needed);
-
-  ProgressReporter progress;
+  const RunDevice device = open_run_device(args);
   runtime::GenerationOptions options;
   options.max_new_tokens = generate;
-  options.prefill_chunk = args.integer_or("chunk", 512, 1, 1 << 20);
+  options.prefill_chunk = args.integer_or("chunk", default_prefill_chunk(device.target), 1, 1 << 20);
   options.stop_at_eos = !args.flag("no-stop-at-eos");
-  options.on_progress = [&](const runtime::Progress& p) { progress.update(p); };
-  const runtime::GenerationResult result = runtime::generate_greedy(model, ids, &capture, options);
-  progress.finish();
+
+  model::MemoryEstimateOptions memory;
+  memory.context_length = needed;
+  memory.target = device.target;
+  memory.prefill_chunk = options.prefill_chunk;
+  memory.captured_heads = int64_t(capture.heads().size());
+  memory.capture = capture.request().options;
+  check_run_fits(device, spec, memory, spec.max_position_embeddings);
+
+  runtime::GenerationResult result;
+  try {
+    runtime::Transformer model(checkpoint, *device.backend, needed);
+    ProgressReporter progress;
+    options.on_progress = [&](const runtime::Progress& p) { progress.update(p); };
+    result = runtime::generate_greedy(model, ids, &capture, options);
+    progress.finish();
+  } catch (const OutOfMemory& e) {
+    rethrow_out_of_memory(e, device, spec, memory, spec.max_position_embeddings);
+  }
 
   if (auto path = args.value("save-capture"))
     capture::save_capture(*path, capture, {{"model", dir.string()}, {"architecture", spec.architecture_name}},

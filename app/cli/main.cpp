@@ -21,10 +21,12 @@ commands:
            token ids exactly as Hugging Face tokenizers' encode gives them
   run      [--model DIR] (--prompt TEXT | --prompt-file F) [--generate N]
            [--layers 0,2,5-7|all] [--heads ...] [--save-capture FILE] [--json]
-           [--threads N] [--chunk N] [--sink-tokens N] [--local-window N]
-           [--pool-block N] [--exact-limit N] [--no-stop-at-eos]
+           [--device cpu|cuda] [--threads N] [--chunk N] [--sink-tokens N]
+           [--local-window N] [--pool-block N] [--exact-limit N] [--no-stop-at-eos]
            runs the model (the bundled sample model without --model), greedy
-           continuation and per-head attention statistics
+           continuation and per-head attention statistics; the CPU computes in
+           float32, cuda in bf16 on GPU 0. Before it
+           starts, the memory it needs is checked against what is free
   version  prints the version
 
 Errors go to stderr; the exit code is 1 for an error, 2 for a usage mistake.

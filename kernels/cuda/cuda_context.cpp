@@ -89,11 +89,12 @@ void* CudaContext::allocate(std::size_t bytes, std::string_view op, const std::s
   if (status != cudaSuccess) {
     cudaGetLastError();  // an allocation failure is not sticky: do not leave it to the next call
     const CudaMemoryInfo m = memory_info();
-    throw Error(std::string(op), "cannot allocate " + what + ": " + std::to_string(bytes) + " bytes (" + gib(bytes) +
-                                     ") on device " + std::to_string(device_) + " (" + device_name_ + "), which has " +
-                                     gib(m.free) + " free of " + gib(m.total) + "; this backend holds " +
-                                     gib(m.backend_used) + " in tensors and " + gib(m.backend_cached) + " cached (" +
-                                     cudaGetErrorName(status) + ": " + cudaGetErrorString(status) + ")");
+    throw OutOfMemory(std::string(op), "cannot allocate " + what + ": " + std::to_string(bytes) + " bytes (" +
+                                           gib(bytes) + ") on device " + std::to_string(device_) + " (" + device_name_ +
+                                           "), which has " + gib(m.free) + " free of " + gib(m.total) +
+                                           "; this backend holds " + gib(m.backend_used) + " in tensors and " +
+                                           gib(m.backend_cached) + " cached (" + cudaGetErrorName(status) + ": " +
+                                           cudaGetErrorString(status) + ")");
   }
   if (pool_ == nullptr) used_ += size;
   return data;

@@ -191,3 +191,20 @@ TEST_CASE("run --save-capture writes a capture file with every head and the ids"
   }
   std::filesystem::remove(path);
 }
+
+TEST_CASE("--device picks the backend; cuda without a usable GPU says why", "[cli]") {
+  const Result unknown = cli("run " + kTiny + "--prompt hello --device tpu");
+  REQUIRE(unknown.exit_code == 1);
+  REQUIRE_THAT(unknown.out, Catch::Contains("'tpu' is not a device"));
+  const auto cpu = json_of(cli("run " + kTiny + "--prompt hello --device cpu --json", false));
+  REQUIRE(cpu["heads"].size() == 8);
+  const Result cuda = cli("run " + kTiny + "--prompt hello --device cuda");
+  if (cuda.exit_code == 0) {
+    // A GPU: the same run in bf16, with its table of every head.
+    REQUIRE_THAT(cuda.out, Catch::Contains("attention per head"));
+  } else {
+    INFO(cuda.out);
+    REQUIRE(cuda.exit_code == 1);
+    REQUIRE_THAT(cuda.out, Catch::Contains("--device cuda"));
+  }
+}

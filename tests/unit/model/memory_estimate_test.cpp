@@ -30,7 +30,8 @@ TEST_CASE("Llama-3-8B at 8K context in bf16", "[memory]") {
 
   m::MemoryEstimateOptions options;
   options.context_length = 8192;
-  options.compute_dtype_bytes = 2;
+  options.target = m::ComputeTarget::Cuda;
+  options.logits_of_every_row = true;
   const m::MemoryEstimate e = m::estimate_memory(spec, options);
   // ~16 GB of weights: 8.03 B parameters at 2 bytes.
   CHECK(e.weights == 2 * uint64_t(8030261248));
@@ -42,9 +43,11 @@ TEST_CASE("Llama-3-8B at 8K context in bf16", "[memory]") {
   // One 512-token chunk: logits (512 x 128256 x (2 + 4)) dominate, then one head's scores.
   CHECK(e.activations > uint64_t(512) * 128256 * 6);
   CHECK(e.activations < kGiB);
+  CHECK(e.capture_workspace == 0);  // nothing captured
   CHECK(e.total() == e.weights + e.kv_cache + e.activations + e.capture);
+  CHECK(e.device() == e.total());
 
-  options.compute_dtype_bytes = 4;  // the CPU backend computes in float32
+  options.target = m::ComputeTarget::Cpu;  // the CPU backend computes in float32
   const m::MemoryEstimate cpu = m::estimate_memory(spec, options);
   CHECK(cpu.weights == 2 * e.weights);
   CHECK(cpu.kv_cache == 2 * kGiB);
@@ -78,6 +81,52 @@ TEST_CASE("capture buffers per head", "[memory]") {
   CHECK(e.capture == 1024 * (streaming + pooled));
 }
 
+TEST_CASE("on the GPU the accumulators stay in host memory and the capture pass adds device buffers", "[memory]") {
+  const m::ModelSpec spec = llama3_8b();
+  m::MemoryEstimateOptions options;
+  options.context_length = 131072;
+  options.prefill_chunk = 4096;
+  options.captured_heads = 32 * 32;
+  options.capture.pool_block = 64;
+  options.target = m::ComputeTarget::Cuda;
+  const m::MemoryEstimate e = m::estimate_memory(spec, options);
+  // Per layer call: 32 heads x (4 floats per row, 2 per key, 65 x 2048 pooled cells).
+  CHECK(e.capture_workspace == 4 * 32 * (4 * 4096 + 2 * 131072 + 65 * 2048));
+  CHECK(e.device() == e.weights + e.kv_cache + e.activations + e.capture_workspace);
+  CHECK(e.host() == e.capture);
+  CHECK(e.total() == e.device() + e.host());
+  // 128K with every head captured fits an 80 GB card: 15 GiB weights + 16 GiB KV cache.
+  CHECK(e.kv_cache == 16 * kGiB);
+  CHECK(e.device() < 40 * kGiB);
+  CHECK_THAT(m::describe(e), Contains("on device") && Contains("in host RAM") && Contains("capture pass"));
+}
+
+TEST_CASE("the largest context that fits is the edge of the budget", "[memory]") {
+  const m::ModelSpec spec = llama3_8b();
+  m::MemoryEstimateOptions options;
+  options.target = m::ComputeTarget::Cuda;
+  options.prefill_chunk = 4096;
+  options.captured_heads = 1024;
+  const uint64_t device = 24 * kGiB, host = 64 * kGiB;
+  const int64_t n = m::largest_context_that_fits(spec, options, device, host, 1 << 20);
+  REQUIRE(n > 0);
+  REQUIRE(n < (1 << 20));
+  options.context_length = n;
+  const m::MemoryEstimate at = m::estimate_memory(spec, options);
+  CHECK(at.device() <= device);
+  CHECK(at.host() <= host);
+  options.context_length = n + 1;
+  const m::MemoryEstimate past = m::estimate_memory(spec, options);
+  CHECK((past.device() > device || past.host() > host));
+  // 24 GiB leave ~8.6 GiB beside 15 GiB of weights and 0.5 GiB of chunk buffers: the
+  // KV cache takes 128 KiB a token, the capture pass ~0.4 KiB.
+  CHECK(n > 65000);
+  CHECK(n < 75000);
+  // The limit caps it; weights alone over the budget fit nothing.
+  CHECK(m::largest_context_that_fits(spec, options, device, host, 1000) == 1000);
+  CHECK(m::largest_context_that_fits(spec, options, 8 * kGiB, host, 1 << 20) == 0);
+}
+
 TEST_CASE("activations follow the chunk and the architecture", "[memory]") {
   const m::ModelSpec spec = llama3_8b();
   m::MemoryEstimateOptions options;
@@ -92,6 +141,10 @@ TEST_CASE("activations follow the chunk and the architecture", "[memory]") {
   CHECK(small < bigger);
   CHECK(chunked < bigger);
   CHECK(m::estimate_memory(spec, {}).kv_cache == 0);
+  // Logits of every row (prompt_logits) against the last row only (generation).
+  const uint64_t last_row = m::estimate_memory(spec, options).activations;
+  options.logits_of_every_row = true;
+  CHECK(m::estimate_memory(spec, options).activations - last_row == uint64_t(199) * 128256 * (4 + 4));
 }
 
 TEST_CASE("byte counts read as binary units", "[memory]") {
