@@ -57,6 +57,7 @@ export LD_LIBRARY_PATH="$sys/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIB
 
 {
   nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv 2>&1
+  grep -m1 "model name" /proc/cpuinfo  # the CPU tests' float32 rounding follows its BLAS kernels
   nvcc --version | tail -2
   cmake --version | head -1
   g++ --version | head -1

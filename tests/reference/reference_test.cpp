@@ -87,9 +87,11 @@ TEST_CASE("CPU backend matches transformers on every architecture", "[reference]
   // relative error stays ~1e-6, the bound leaves two orders of margin.
   CHECK(worst_relative_row_error(logits, ref.logits, spec.vocab_size) <= 1e-4);
 
-  // Probabilities are in [0, 1]. The fixtures' wide random weights give logits of tens,
-  // and a float32 logit off by ~u |logit| moves a probability by up to p (1 - p) times
-  // that: 2.4e-5 measured on an AVX-512 machine, under 1e-5 on CI. Bound 5e-5.
+  // Probabilities are in [0, 1]: the bound is the 1e-5 absolute the project asks for.
+  // The fixtures' wide random weights give logits of tens, and a float32 logit off by
+  // ~u |logit| moves a probability by up to p (1 - p) times that, so the margin depends
+  // on the BLAS kernels the CPU gets: under 1e-5 on the CI machine, 2.4e-5 on the GPU
+  // machine's host (another OpenBLAS core type), where this check fails.
   double worst_probability_error = 0;
   for (const auto& head : capture.heads()) {
     REQUIRE(head.exact_rows == n);
@@ -101,7 +103,7 @@ TEST_CASE("CPU backend matches transformers on every architecture", "[reference]
         worst_probability_error = std::max(worst_probability_error, std::fabs(double(got) - double(want)));
       }
   }
-  CHECK(worst_probability_error <= 5e-5);
+  CHECK(worst_probability_error <= 1e-5);
 
   // Greedy decoding, never stopping at EOS, exactly as the reference script did.
   transformer.reset();
