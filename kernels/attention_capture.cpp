@@ -22,18 +22,6 @@ namespace {
 
 constexpr int kLanes = 16;
 
-// sum of x[0..n) in double.
-inline double sum_f64(const float* x, int64_t n) {
-  double lanes[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) lanes[j] += double(x[i + j]);
-  double sum = 0;
-  for (; i < n; ++i) sum += double(x[i]);
-  for (double l : lanes) sum += l;
-  return sum;
-}
-
 // -p ln p for a float p >= 0, in double. p = 2^e m with m in [sqrt(1/2), sqrt(2));
 // ln m = 2 atanh(z), z = (m - 1) / (m + 1), |z| < 0.172, summed to z^15 (relative
 // error < 4e-14). p below FLT_MIN is evaluated as p ln FLT_MIN: exactly 0 for p = 0
@@ -105,7 +93,7 @@ ATTNSCOPE_CPU_CLONES int64_t first_argmax(const float* probs, int64_t n) {
   return first < count ? first : 0;
 }
 
-ATTNSCOPE_CPU_CLONES double sum_range(const float* x, int64_t n) { return sum_f64(x, n); }
+ATTNSCOPE_CPU_CLONES double sum_range(const float* x, int64_t n) { return cpu::sum_in_double(x, n); }
 
 template <typename T>
 void grow(std::vector<T>& v, int64_t size) {

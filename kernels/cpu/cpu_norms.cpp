@@ -30,17 +30,6 @@ inline double sum_squares(const float* x, int64_t n, double shift) {
   return sum;
 }
 
-inline double sum_of(const float* x, int64_t n) {
-  double lanes[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) lanes[j] += double(x[i + j]);
-  double sum = 0;
-  for (; i < n; ++i) sum += double(x[i]);
-  for (double l : lanes) sum += l;
-  return sum;
-}
-
 // One row of `cols` elements normalised in groups of `group`.
 ATTNSCOPE_CPU_CLONES void rms_norm_row(const float* x, const float* w, int64_t cols, int64_t group, float eps,
                                        float* y) {
@@ -54,7 +43,7 @@ ATTNSCOPE_CPU_CLONES void rms_norm_row(const float* x, const float* w, int64_t c
 
 ATTNSCOPE_CPU_CLONES void layer_norm_row(const float* x, const float* w, const float* b, int64_t cols, float eps,
                                          float* y) {
-  const double mean = sum_of(x, cols) / double(cols);
+  const double mean = sum_in_double(x, cols) / double(cols);
   const double variance = sum_squares(x, cols, mean) / double(cols);
   const double inv = 1.0 / std::sqrt(variance + double(eps));
   // x - mean in double: the mean rounded to float would be off by up to ulp(mean) / 2,

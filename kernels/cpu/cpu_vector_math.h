@@ -14,6 +14,20 @@
 
 namespace attnscope::kernels::cpu {
 
+// Sum of x[0..n) in double, in 16 independent lanes so that the loop vectorises
+// (the lanes' order is fixed: the result does not depend on the machine).
+inline double sum_in_double(const float* x, int64_t n) {
+  constexpr int kLanes = 16;
+  double lanes[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) lanes[j] += double(x[i + j]);
+  double sum = 0;
+  for (; i < n; ++i) sum += double(x[i]);
+  for (double l : lanes) sum += l;
+  return sum;
+}
+
 // exp(x) for float, within 2 ulp over the normal range (measured max relative error
 // 8e-8 against exp in double). Cody-Waite reduction x = n ln2 + r with |r| <= ln2/2,
 // a degree-7 polynomial for e^r (Cephes' expf coefficients), then 2^n by building
