@@ -9,8 +9,8 @@
 namespace attnscope::cli {
 namespace {
 
-// The sample model bundled in sample_data/ (replaced by the trained sample model later).
-constexpr const char* kSampleModel = "tiny-random-llama";
+// The sample model bundled in sample_data/: the small trained Llama (sample_data/README.md).
+constexpr const char* kSampleModel = "sample-llama";
 
 }  // namespace
 
