@@ -13,7 +13,8 @@
 # .cache/ holds the tokenizer files of scripts/fetch_test_data.sh; without it the
 # tokenizer tests are left out (the machine has no network). Stages are time-boxed to
 # stay inside one 10-minute call; a stage that runs out says "timeout".
-# Files back: at most 8 (build.log, gpu_tests.log, ctest.log + the attention check's 5).
+# Files back: at most 8 (build.log, gpu_tests.log, ctest.log, low_precision.tar when the
+# fixtures lack it, + the attention check's).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 out=${OUT:-/tmp/gpu_check_out}
@@ -70,6 +71,13 @@ step build 360 "$out/build.log" ninja -C "$build" -k 0 -j "$(nproc)"  # -k 0: on
 test_gpu="$build/tests/gpu/test_gpu"
 gpu_log="$out/gpu_tests.log"
 nvidia-smi >"$gpu_log" 2>&1
+# transformers' own bf16/fp16 error on the reference fixtures: the CUDA model test's
+# bound. Written into the fixtures here (and back as one tar to commit) when missing.
+if ! ls tests/reference/fixtures/*/low_precision.json >/dev/null 2>&1; then
+  step "transformers bf16/fp16 error" 120 "$gpu_log" python3 tests/reference/measure_low_precision.py \
+    --fixtures tests/reference/fixtures --out tests/reference/fixtures
+  tar -cf "$out/low_precision.tar" tests/reference/fixtures/*/low_precision.json 2>/dev/null
+fi
 if [ -f bench/attention_gpu_check.sh ]; then
   # The attention check runs the [attention] tests itself.
   step "test_gpu (backend)" 200 "$gpu_log" "$test_gpu" "~[attention]" --durations yes
