@@ -67,6 +67,7 @@ class CudaBackend final : public Backend {
                  Tensor& out, AttentionCapture* capture) override;
 
   const CudaContext& context() const { return *context_; }
+  CudaContext& mutable_context() { return *context_; }
 
  private:
   std::shared_ptr<CudaContext> context_;
@@ -145,6 +146,12 @@ CudaMemoryInfo cuda_memory_info(const Backend& backend) {
   const auto* cuda = dynamic_cast<const CudaBackend*>(&backend);
   if (cuda == nullptr) throw Error("cuda_memory_info", "backend " + backend.name() + " is not a CUDA backend");
   return cuda->context().memory_info();
+}
+
+void reset_cuda_memory_peak(Backend& backend) {
+  auto* cuda = dynamic_cast<CudaBackend*>(&backend);
+  if (cuda == nullptr) throw Error("reset_cuda_memory_peak", "backend " + backend.name() + " is not a CUDA backend");
+  cuda->mutable_context().reset_memory_peak();
 }
 
 std::size_t free_device_memory(const Backend& backend) { return cuda_memory_info(backend).available(); }

@@ -42,11 +42,16 @@ struct CudaMemoryInfo {
   std::size_t total = 0;           // the device's memory
   std::size_t backend_used = 0;    // held by live tensors of this backend
   std::size_t backend_cached = 0;  // freed by this backend, cached for reuse
+  // Most ever held by live tensors of this backend since it started or since
+  // reset_cuda_memory_peak: what a run needed at its worst moment (benchmarks report it).
+  std::size_t backend_peak = 0;
   std::size_t available() const { return free + backend_cached; }
 };
 
 // Throws attnscope::Error when `backend` is not a CUDA backend.
 CudaMemoryInfo cuda_memory_info(const Backend& backend);
+// Starts a new backend_peak from what live tensors hold now. Throws like cuda_memory_info.
+void reset_cuda_memory_peak(Backend& backend);
 // Bytes the backend can still allocate: cuda_memory_info(backend).available().
 std::size_t free_device_memory(const Backend& backend);
 

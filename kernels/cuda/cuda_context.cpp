@@ -6,6 +6,7 @@
 // (which synchronise the device). Devices without pool support fall back to cudaMalloc.
 #include "kernels/cuda/cuda_context.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -96,7 +97,10 @@ void* CudaContext::allocate(std::size_t bytes, std::string_view op, const std::s
                                            gib(m.backend_cached) + " cached (" + cudaGetErrorName(status) + ": " +
                                            cudaGetErrorString(status) + ")");
   }
-  if (pool_ == nullptr) used_ += size;
+  if (pool_ == nullptr) {
+    used_ += size;
+    peak_used_ = std::max(peak_used_, used_);
+  }
   return data;
 }
 
@@ -119,15 +123,29 @@ CudaMemoryInfo CudaContext::memory_info() const {
   cudaSetDevice(device_);
   if (cudaMemGetInfo(&m.free, &m.total) != cudaSuccess) cudaGetLastError();
   if (pool_ != nullptr) {
-    uint64_t reserved = 0, used = 0;
+    uint64_t reserved = 0, used = 0, peak = 0;
     cudaMemPoolGetAttribute(pool_, cudaMemPoolAttrReservedMemCurrent, &reserved);
     cudaMemPoolGetAttribute(pool_, cudaMemPoolAttrUsedMemCurrent, &used);
+    cudaMemPoolGetAttribute(pool_, cudaMemPoolAttrUsedMemHigh, &peak);
     m.backend_used = std::size_t(used);
     m.backend_cached = std::size_t(reserved - used);
+    // After a reset the mark reads 0 until the next allocation; never report below current use.
+    m.backend_peak = std::max(std::size_t(peak), m.backend_used);
   } else {
     m.backend_used = used_;
+    m.backend_peak = peak_used_;
   }
   return m;
+}
+
+void CudaContext::reset_memory_peak() {
+  if (pool_ != nullptr) {
+    uint64_t zero = 0;  // the driver accepts only 0: the mark restarts at the current use
+    check_cuda(cudaMemPoolSetAttribute(pool_, cudaMemPoolAttrUsedMemHigh, &zero), "reset_cuda_memory_peak",
+               "cudaMemPoolSetAttribute");
+  } else {
+    peak_used_ = used_;
+  }
 }
 
 Tensor new_device_tensor(const std::shared_ptr<CudaContext>& context, int64_t rows, int64_t cols, std::string_view op) {

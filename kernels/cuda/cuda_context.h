@@ -46,6 +46,8 @@ class CudaContext {
   }
 
   CudaMemoryInfo memory_info() const;
+  // Restarts memory_info().backend_peak at what live tensors hold now.
+  void reset_memory_peak();
 
  private:
   int device_ = 0;
@@ -55,6 +57,7 @@ class CudaContext {
   cudaStream_t stream_ = nullptr;
   cudaMemPool_t pool_ = nullptr;  // null where the device has no memory pools (cudaMalloc then)
   std::size_t used_ = 0;          // bytes in live allocations (only without a pool)
+  std::size_t peak_used_ = 0;     // most of used_ since the last reset (only without a pool)
 };
 
 // An uninitialised [rows, cols] tensor of the context's compute type whose buffer is

@@ -231,6 +231,28 @@ TEST_CASE("memory info counts freed tensors as cached for reuse", "[gpu][memory]
   CHECK_THROWS_WITH(k::free_device_memory(*cpu), Contains("not a CUDA backend"));
 }
 
+TEST_CASE("the memory peak counts a tensor already freed until reset_cuda_memory_peak", "[gpu][memory]") {
+  ATTNSCOPE_SKIP_WITHOUT_GPU();
+  auto gpu = k::make_cuda_backend();
+  const std::size_t tensor_bytes = std::size_t(64) << 20;
+  k::reset_cuda_memory_peak(*gpu);
+  const std::size_t before = k::cuda_memory_info(*gpu).backend_used;
+  {
+    const Tensor t = gpu->allocate(8192, 4096);  // 64 MiB
+    (void)t;
+  }
+  gpu->download(gpu->allocate(1, 1));  // synchronise: the free has happened
+  const k::CudaMemoryInfo after = k::cuda_memory_info(*gpu);
+  CHECK(after.backend_used < before + tensor_bytes);
+  CHECK(after.backend_peak >= before + tensor_bytes);
+  k::reset_cuda_memory_peak(*gpu);
+  const k::CudaMemoryInfo reset = k::cuda_memory_info(*gpu);
+  CHECK(reset.backend_peak < before + tensor_bytes);
+  CHECK(reset.backend_peak >= reset.backend_used);
+  auto cpu = k::make_cpu_backend(1);
+  CHECK_THROWS_WITH(k::reset_cuda_memory_peak(*cpu), Contains("not a CUDA backend"));
+}
+
 TEST_CASE("ops refuse host tensors and tensors of the other compute type", "[gpu][memory]") {
   ATTNSCOPE_SKIP_WITHOUT_GPU();
   auto gpu = k::make_cuda_backend();
