@@ -31,6 +31,7 @@ HeadMetrics measure_head(const kernels::HeadAccumulator& head, const kernels::Ca
   m.hidden_sinks = find_hidden_sinks(head, geometry, tokens, capture_options.local_window, options.hidden_sinks);
   m.pattern = classify_pattern(head, geometry, capture_options.sink_tokens, options.pattern);
   m.density = attention_density(head, geometry, options.density_targets);
+  if (const auto span = recall_span(head, geometry, options.span)) m.span_90 = double(*span);
   return m;
 }
 

@@ -15,6 +15,7 @@
 #include "analysis/profile/attention_density.h"
 #include "analysis/profile/hidden_sinks.h"
 #include "analysis/profile/pattern_class.h"
+#include "analysis/profile/recall_span.h"
 #include "kernels/attention_capture.h"
 
 namespace attnscope::profile {
@@ -24,6 +25,7 @@ struct HeadMetricsOptions {
   HiddenSinkOptions hidden_sinks;
   PatternOptions pattern;
   std::array<double, 3> density_targets{0.9, 0.95, 0.99};  // "density_90", "density_95", "density_99"
+  RecallSpanOptions span;                                  // "span_90": MoA's sink, 90%
 };
 
 // One (layer, query head). nullopt where a metric is undefined for this capture.
@@ -38,6 +40,7 @@ struct HeadMetrics {
   std::vector<HiddenSink> hidden_sinks;
   std::optional<PatternResult> pattern;      // nullopt for too few rows
   std::optional<AttentionDensity> density;   // nullopt without rows
+  std::optional<double> span_90;             // tokens (sink + recent window); nullopt without rows
 };
 
 // attnscope::Error when the head's records are inconsistent (check_head_rows) or the

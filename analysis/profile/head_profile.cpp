@@ -61,6 +61,7 @@ void add_head_metrics(HeadProfile& profile, std::span<const HeadMetrics> heads, 
     if (m.local_mass) profile.set(metric::local_mass, m.layer, m.head, *m.local_mass);
     if (m.entropy) profile.set(metric::entropy, m.layer, m.head, *m.entropy);
     if (m.pattern) profile.set(metric::pattern, m.layer, m.head, pattern_name(m.pattern->pattern));
+    if (m.span_90) profile.set(metric::span_90, m.layer, m.head, *m.span_90);
     if (m.density)
       for (size_t i = 0; i < density_names.size() && i < m.density->density.size(); ++i)
         profile.set(density_names[i], m.layer, m.head, m.density->density[i]);
@@ -78,7 +79,7 @@ std::optional<KvReduction> kv_reduction(std::string_view name) {
   // the descriptive statistics of how the group spreads its attention.
   if (name == metric::retrieval_score || name == metric::induction_score || name == metric::echo_score ||
       name == metric::streaming_gate || name == metric::density_90 || name == metric::density_95 ||
-      name == metric::density_99 || name == metric::retrieval_reasoning_score ||
+      name == metric::density_99 || name == metric::span_90 || name == metric::retrieval_reasoning_score ||
       name == metric::streaming_change || name == metric::hidden_sinks)
     return KvReduction::Max;
   if (name == metric::sink_mass || name == metric::local_mass || name == metric::entropy) return KvReduction::Mean;

@@ -29,6 +29,8 @@ inline constexpr std::string_view pattern = "pattern";
 inline constexpr std::string_view density_90 = "density_90";
 inline constexpr std::string_view density_95 = "density_95";
 inline constexpr std::string_view density_99 = "density_99";
+// MoA's span: sink 64 + the recent window that provably keeps 90% (recall_span.h).
+inline constexpr std::string_view span_90 = "span_90";
 // Recorded by the profiling job (profile_job.h) beside the ones above.
 inline constexpr std::string_view hidden_sinks = "hidden_sinks";                           // count per head
 inline constexpr std::string_view retrieval_reasoning_score = "retrieval_reasoning_score";  // HeadKV's
@@ -62,7 +64,7 @@ class HeadProfile {
   std::map<std::string, std::vector<std::optional<MetricValue>>, std::less<>> values_;
 };
 
-// sink_mass, local_mass, entropy, pattern, density_90/95/99 of each head measured (the
+// sink_mass, local_mass, entropy, pattern, density_90/95/99, span_90 of each head measured (the
 // density targets must be 0.9, 0.95, 0.99 to land under those names).
 void add_head_metrics(HeadProfile& profile, std::span<const HeadMetrics> heads, const HeadMetricsOptions& options);
 // retrieval_score: the mean over counted tests of each head that has one.

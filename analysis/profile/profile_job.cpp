@@ -26,7 +26,7 @@ const std::set<std::string>& capture_metric_names() {
   static const std::set<std::string> names{
       std::string(metric::sink_mass),  std::string(metric::local_mass), std::string(metric::entropy),
       std::string(metric::hidden_sinks), std::string(metric::pattern), std::string(metric::density_90),
-      std::string(metric::density_95), std::string(metric::density_99)};
+      std::string(metric::density_95), std::string(metric::density_99), std::string(metric::span_90)};
   return names;
 }
 

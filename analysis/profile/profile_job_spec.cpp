@@ -74,6 +74,7 @@ const std::vector<std::string>& job_metric_names() {
       std::string(metric::entropy),         std::string(metric::hidden_sinks),
       std::string(metric::pattern),         std::string(metric::density_90),
       std::string(metric::density_95),      std::string(metric::density_99),
+      std::string(metric::span_90),
       std::string(metric::retrieval_score), std::string(metric::retrieval_reasoning_score),
       std::string(metric::induction_score), std::string(metric::echo_score),
       std::string(metric::streaming_gate),  "causality"};

@@ -48,9 +48,9 @@ bool exact_rows_fit(const ProfileJobSpec& spec, int64_t rows, int64_t heads) {
 
 void add_capture_metrics(UnitMeasurement& unit, const capture::Capture& capture, std::span<const int32_t> tokens,
                          const tokenizer::Tokenizer& tokenizer, const ProfileJobSpec& spec, int64_t sliding_window) {
-  const std::array<std::string_view, 8> names{metric::sink_mass,  metric::local_mass, metric::entropy,
+  const std::array<std::string_view, 9> names{metric::sink_mass,  metric::local_mass, metric::entropy,
                                                metric::pattern,    metric::density_90, metric::density_95,
-                                               metric::density_99, metric::hidden_sinks};
+                                               metric::density_99, metric::hidden_sinks, metric::span_90};
   if (std::none_of(names.begin(), names.end(), [&](std::string_view n) { return spec.wants(n); })) return;
   HeadMetricsOptions options;
   options.sliding_window = sliding_window;
@@ -75,6 +75,7 @@ void add_capture_metrics(UnitMeasurement& unit, const capture::Capture& capture,
     set_if_wanted(unit, spec, metric::sink_mass, m.layer, m.head, m.sink_mass);
     set_if_wanted(unit, spec, metric::local_mass, m.layer, m.head, m.local_mass);
     set_if_wanted(unit, spec, metric::entropy, m.layer, m.head, m.entropy);
+    set_if_wanted(unit, spec, metric::span_90, m.layer, m.head, m.span_90);
     if (m.pattern && spec.wants(metric::pattern)) unit.profile.set(metric::pattern, m.layer, m.head, pattern_name(m.pattern->pattern));
     const std::array<std::string_view, 3> densities{metric::density_90, metric::density_95, metric::density_99};
     if (m.density)

@@ -57,7 +57,7 @@ void check_map_metric(const std::string& name) {
                                  profile::metric::retrieval_reasoning_score, profile::metric::induction_score,
                                  profile::metric::echo_score, profile::metric::streaming_gate,
                                  profile::metric::streaming_change, profile::metric::pattern, profile::metric::density_90,
-                                 profile::metric::density_95, profile::metric::density_99})
+                                 profile::metric::density_95, profile::metric::density_99, profile::metric::span_90})
     if (name == known) return;
   throw UsageError("--map '" + name + "' is not a per-head metric of the profile");
 }

@@ -20,7 +20,7 @@ const std::vector<std::string_view>& json_metrics() {
       metric::sink_mass,      metric::local_mass,  metric::entropy,        metric::hidden_sinks,
       metric::retrieval_score, metric::retrieval_reasoning_score, metric::induction_score, metric::echo_score,
       metric::streaming_gate, metric::streaming_change, metric::pattern, metric::density_90, metric::density_95,
-      metric::density_99};
+      metric::density_99, metric::span_90};
   return names;
 }
 

@@ -76,10 +76,11 @@ TEST_CASE("metrics of a captured run land in the profile under their names", "[p
   profile::HeadProfile p(2, 4);
   profile::add_head_metrics(p, measured, options);
   CHECK(p.metrics() == std::vector<std::string>{"density_90", "density_95", "density_99", "entropy", "local_mass",
-                                                "pattern", "sink_mass"});
+                                                "pattern", "sink_mass", "span_90"});
   for (const auto& m : measured) {
     CHECK(*p.number(profile::metric::sink_mass, m.layer, m.head) == *m.sink_mass);
     CHECK(*p.number(profile::metric::density_95, m.layer, m.head) == m.density->density[1]);
+    CHECK(*p.number(profile::metric::span_90, m.layer, m.head) == *m.span_90);
     CHECK(std::get<std::string>(*p.get(profile::metric::pattern, m.layer, m.head)) ==
           profile::pattern_name(m.pattern->pattern));
   }
