@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
+#include "kernels/cuda/block_sparse_attention.h"
 #include "kernels/cuda/flash_attention.h"
 #include "kernels/cuda/flash_attention_launch.h"
 #include "kernels/error.h"
@@ -101,7 +103,10 @@ bool flash_attention_supports_head_dim(int head_dim) {
   return head_dim == 16 || head_dim == 32 || head_dim == 64 || head_dim == 80 || head_dim == 96 || head_dim == 128;
 }
 
-void flash_attention_forward(const FlashAttentionParams& p, CUstream_st* stream, FlashKernel kernel) {
+void check_attention_call(const FlashAttentionParams& p, const char* where, bool needs_out) {
+  const auto require = [where](bool ok, const std::string& problem) {
+    if (!ok) throw Error(where, problem);
+  };
   const std::string heads = "heads " + std::to_string(p.num_heads) + ", kv heads " + std::to_string(p.num_kv_heads) +
                             ", head_dim " + std::to_string(p.head_dim);
   require(p.dtype == DType::BF16 || p.dtype == DType::F16,
@@ -115,29 +120,37 @@ void flash_attention_forward(const FlashAttentionParams& p, CUstream_st* stream,
           "n " + std::to_string(p.n) + ", first position " + std::to_string(p.first_position) + ", window " +
               std::to_string(p.sliding_window) + " must not be negative");
   require(p.scale > 0.0f, "scale " + std::to_string(p.scale) + " must be positive");
-  require(p.head_begin >= 0 && p.head_count >= 0 && p.heads_run() > 0 && p.head_begin + p.heads_run() <= p.num_heads,
-          "heads [" + std::to_string(p.head_begin) + ", " + std::to_string(p.head_begin + p.heads_run()) +
-              ") are not a non-empty range of the " + std::to_string(p.num_heads) + " heads");
-  check_rule(p.rule, kWhere);
-  // The block-sparse kernel for kept-key sets (the mask lab) is not written yet: refuse
-  // rather than run such a head dense.
-  require(p.rule.kind != HeadRuleKind::Selected,
-          "the rule '" + describe(p.rule) + "' (a mask-lab key selection) runs on the CPU backend only for now");
   if (p.n == 0) return;
-  require(p.q != nullptr && p.k != nullptr && p.v != nullptr && p.out != nullptr, "null q, k, v or out");
-  require(aligned16(p.q) && aligned16(p.k) && aligned16(p.v) && aligned16(p.out),
+  const bool has_out = p.out != nullptr;
+  require(p.q != nullptr && p.k != nullptr && p.v != nullptr && (has_out || !needs_out), "null q, k, v or out");
+  require(aligned16(p.q) && aligned16(p.k) && aligned16(p.v) && (!has_out || aligned16(p.out)),
           "q, k, v and out must be 16-byte aligned");
-  require(p.q_stride % 8 == 0 && p.k_stride % 8 == 0 && p.v_stride % 8 == 0 && p.out_stride % 8 == 0,
+  require(p.q_stride % 8 == 0 && p.k_stride % 8 == 0 && p.v_stride % 8 == 0 && (!has_out || p.out_stride % 8 == 0),
           "row strides (q " + std::to_string(p.q_stride) + ", k " + std::to_string(p.k_stride) + ", v " +
               std::to_string(p.v_stride) + ", out " + std::to_string(p.out_stride) +
               ") must be multiples of 8 elements");
-  require(p.q_stride >= int64_t(p.num_heads) * p.head_dim && p.out_stride >= int64_t(p.num_heads) * p.head_dim &&
+  require(p.q_stride >= int64_t(p.num_heads) * p.head_dim &&
+              (!has_out || p.out_stride >= int64_t(p.num_heads) * p.head_dim) &&
               p.k_stride >= int64_t(p.num_kv_heads) * p.head_dim &&
               p.v_stride >= int64_t(p.num_kv_heads) * p.head_dim,
           "a row stride is narrower than its rows for " + heads);
   require(p.lse == nullptr || p.lse_stride >= p.n, "lse stride " + std::to_string(p.lse_stride) + " is below n");
   require(p.first_position + p.n < int64_t(INT32_MAX) - 128,
           "positions up to " + std::to_string(p.first_position + p.n) + " do not fit 32 bits");
+}
+
+void flash_attention_forward(const FlashAttentionParams& p, CUstream_st* stream, FlashKernel kernel) {
+  check_attention_call(p, kWhere);
+  require(p.head_begin >= 0 && p.head_count >= 0 && p.heads_run() > 0 && p.head_begin + p.heads_run() <= p.num_heads,
+          "heads [" + std::to_string(p.head_begin) + ", " + std::to_string(p.head_begin + p.heads_run()) +
+              ") are not a non-empty range of the " + std::to_string(p.num_heads) + " heads");
+  check_rule(p.rule, kWhere);
+  // A Selected head needs its kept-key set on the device: flash_attention_forward_with_rules
+  // runs it on the block-sparse kernel when given the sets.
+  require(p.rule.kind != HeadRuleKind::Selected,
+          "the rule '" + describe(p.rule) + "' (a mask-lab key selection) needs its kept keys: "
+          "flash_attention_forward_with_rules with the uploaded sets runs it");
+  if (p.n == 0) return;
 
   auto* s = reinterpret_cast<cudaStream_t>(stream);
   if (p.rule.kind == HeadRuleKind::Ablated) {
@@ -164,10 +177,17 @@ void flash_attention_forward(const FlashAttentionParams& p, CUstream_st* stream,
 }
 
 void flash_attention_forward_with_rules(const FlashAttentionParams& p, const AttentionRules& rules,
-                                        CUstream_st* stream, FlashKernel kernel) {
+                                        CUstream_st* stream, FlashKernel kernel, const DeviceKeptKeys* selected) {
   check_rules(rules, p.num_heads, kWhere);
   require(p.head_begin == 0 && p.head_count == 0 && p.rule.kind == HeadRuleKind::Dense,
           "params with a head range or a rule of their own: the rules set every head's");
+  if (selected != nullptr) {
+    std::vector<int32_t> heads;
+    for (int h = 0; h < p.num_heads; ++h)
+      if (rules.heads[std::size_t(h)].kind == HeadRuleKind::Selected) heads.push_back(h);
+    require(heads == selected->host_heads, "the uploaded kept-key sets are not exactly the " +
+                                               std::to_string(heads.size()) + " Selected heads of the rules");
+  }
   bool any_dense = false;
   for (const HeadRule& rule : rules.heads) any_dense = any_dense || rule.kind == HeadRuleKind::Dense;
   if (kernel == FlashKernel::Automatic) kernel = flash_kernel_from_environment();
@@ -177,6 +197,10 @@ void flash_attention_forward_with_rules(const FlashAttentionParams& p, const Att
     const HeadRule& rule = rules.heads[std::size_t(begin)];
     int end = begin + 1;
     while (end < p.num_heads && rules.heads[std::size_t(end)] == rule) ++end;
+    if (rule.kind == HeadRuleKind::Selected && selected != nullptr) {
+      begin = end;  // the block-sparse launch below
+      continue;
+    }
     if (rule.kind != HeadRuleKind::Dense || dense_kernel == FlashKernel::Portable) {
       FlashAttentionParams run = p;
       run.head_begin = begin;
@@ -186,6 +210,7 @@ void flash_attention_forward_with_rules(const FlashAttentionParams& p, const Att
     }
     begin = end;
   }
+  if (selected != nullptr && selected->sets > 0) block_sparse_attention_forward({p, *selected, nullptr, 0}, stream);
 }
 
 }  // namespace attnscope::kernels::cuda

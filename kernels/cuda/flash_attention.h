@@ -32,6 +32,8 @@ struct CUstream_st;
 
 namespace attnscope::kernels::cuda {
 
+struct DeviceKeptKeys;  // block_sparse_attention.h
+
 struct FlashAttentionParams {
   DType dtype = DType::BF16;  // of q, k, v and out: BF16 or F16
   const void* q = nullptr;
@@ -79,6 +81,12 @@ inline FlashAttentionParams flash_attention_params(const AttentionShape& shape, 
 // Head dims with a compiled kernel: 16, 32, 64, 80, 96, 128.
 bool flash_attention_supports_head_dim(int head_dim);
 
+// The checks every attention kernel here makes of a call (the forward, the block-sparse
+// kernel): dtype, head dim, head counts, positions, scale and, for n > 0, the pointers
+// (out only when `needs_out`), 16-byte alignment and strides. Throws
+// attnscope::Error(where, ...).
+void check_attention_call(const FlashAttentionParams& params, const char* where, bool needs_out = true);
+
 // Which kernel runs a call. Automatic: the Hopper kernel where
 // flash_attention_hopper_unavailable is empty, else the portable one.
 enum class FlashKernel { Automatic, Portable, Hopper };
@@ -120,9 +128,12 @@ void flash_attention_forward(const FlashAttentionParams& params, CUstream_st* st
 // kernel `kernel` picks as above; the Hopper kernel takes all heads or none, so where it
 // runs it also computes the rule heads, which are then overwritten (same stream, in
 // order). Runs of consecutive heads with equal rules are one portable launch each;
-// Ablated runs are zeroed. Throws like flash_attention_forward, and for rules that do
-// not fit the heads.
+// Ablated runs are zeroed. Selected heads run in one block-sparse launch over `selected`
+// (block_sparse_attention.h; its sets must be exactly the Selected heads, uploaded on the
+// same stream); without it a Selected head is refused. Throws like
+// flash_attention_forward, and for rules that do not fit the heads or the sets.
 void flash_attention_forward_with_rules(const FlashAttentionParams& params, const AttentionRules& rules,
-                                        CUstream_st* stream, FlashKernel kernel = FlashKernel::Automatic);
+                                        CUstream_st* stream, FlashKernel kernel = FlashKernel::Automatic,
+                                        const DeviceKeptKeys* selected = nullptr);
 
 }  // namespace attnscope::kernels::cuda

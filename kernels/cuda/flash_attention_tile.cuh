@@ -32,13 +32,14 @@ struct Tile {
 
 // Copies rows [0, Rows) of a tile whose row 0 is at `src` (row stride in elements)
 // into shared memory at `dst` (Tile pitch); rows >= valid_rows are zero-filled and
-// not read. All kThreads threads call it; the caller commits the group.
-template <int Rows, int HeadDim, typename T>
+// not read. All `Threads` threads of the block call it (the forward's 128 unless a kernel
+// of another block size says so: the block-sparse kernel's 64); the caller commits the group.
+template <int Rows, int HeadDim, int Threads = Tile<HeadDim>::kThreads, typename T>
 __device__ __forceinline__ void load_tile_async(uint32_t dst, const T* src, int64_t stride, int valid_rows) {
   using G = Tile<HeadDim>;
   constexpr int kChunks = HeadDim / 8;               // 16-byte chunks per row
-  constexpr int kRowStep = G::kThreads / kChunks;    // rows per pass (some threads idle
-  constexpr int kPasses = (Rows + kRowStep - 1) / kRowStep;  // when kChunks does not divide 128)
+  constexpr int kRowStep = Threads / kChunks;        // rows per pass (some threads idle
+  constexpr int kPasses = (Rows + kRowStep - 1) / kRowStep;  // when kChunks does not divide Threads)
   // Each thread keeps one column chunk and steps down the rows: one pointer that
   // advances by a constant, not a 64-bit address per copy held in registers.
   const int row0 = int(threadIdx.x) / kChunks, chunk = int(threadIdx.x) % kChunks;

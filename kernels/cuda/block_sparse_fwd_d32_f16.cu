@@ -1,0 +1,6 @@
+// Block-sparse forward instantiation: head dim 32, f16.
+#include "kernels/cuda/block_sparse_attention_forward.cuh"
+
+namespace attnscope::kernels::cuda::detail {
+template void launch_block_sparse_forward<32, __half>(const BlockSparseParams&, cudaStream_t);
+}
