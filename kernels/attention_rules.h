@@ -70,6 +70,10 @@ class KeySelector {
   virtual std::optional<KeptKeys> select(const SelectionInput& input) = 0;
   // "vertical_slash vertical 1000 slash 6096 ...": for messages and tables.
   virtual std::string describe() const = 0;
+  // Whether select() reads the input's q, k and v. False: only the call's shape (rows,
+  // positions, window, head), and the views may be null; the CUDA backend then downloads
+  // nothing for the head (streaming and window spans).
+  virtual bool reads_views() const { return true; }
 };
 
 struct HeadRule {

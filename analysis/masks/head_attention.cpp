@@ -55,10 +55,11 @@ int64_t probability_block(const HeadAttention& head, int64_t r0, int64_t count, 
 }  // namespace
 
 HeadAttention::HeadAttention(const HeadInputs& inputs) : in_(inputs) {
-  if (in_.q == nullptr || in_.k == nullptr || in_.v == nullptr)
+  const bool shape_only = in_.q == nullptr && in_.k == nullptr && in_.v == nullptr;
+  if (!shape_only && (in_.q == nullptr || in_.k == nullptr || in_.v == nullptr))
     throw Error(kWhere, "the head's q, k or v view is missing");
   if (in_.rows < 0 || in_.first_position < 0 || in_.head_dim < 1 || in_.model_window < 0 ||
-      in_.q_stride < in_.head_dim || in_.k_stride < in_.head_dim || in_.v_stride < in_.head_dim)
+      (!shape_only && (in_.q_stride < in_.head_dim || in_.k_stride < in_.head_dim || in_.v_stride < in_.head_dim)))
     throw Error(kWhere, "rows " + std::to_string(in_.rows) + " from position " + std::to_string(in_.first_position) +
                             ", head_dim " + std::to_string(in_.head_dim) + ": sizes or strides out of range");
 }
@@ -74,7 +75,14 @@ int64_t HeadAttention::visible_entries() const {
   return total;
 }
 
+void HeadAttention::require_views() const {
+  if (in_.q == nullptr)
+    throw Error(kWhere, "the head has no q, k or v views (a shape-only head, as a selector that reads only the "
+                        "call's shape gets it): its attention cannot be computed");
+}
+
 void HeadAttention::scores(int64_t row, int64_t count, int64_t key0, int64_t keys, float* S, int64_t ld) const {
+  require_views();
   if (count <= 0 || keys <= 0) return;
   const int64_t D = in_.head_dim;
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(count), blasint(keys), blasint(D), in_.scale,
@@ -84,6 +92,7 @@ void HeadAttention::scores(int64_t row, int64_t count, int64_t key0, int64_t key
 
 void HeadAttention::compute_dense() const {
   if (dense_done_) return;
+  require_views();
   const int64_t n = in_.rows, D = in_.head_dim, keys = in_.keys();
   lse_.assign(std::size_t(n), 0.0);
   output_.assign(std::size_t(n * D), 0.0f);

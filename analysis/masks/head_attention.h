@@ -31,7 +31,9 @@ struct SortedRows {
 
 class HeadAttention {
  public:
-  // Throws attnscope::Error for missing views or sizes out of range.
+  // Throws attnscope::Error for a missing view or sizes out of range. All three views
+  // null make a shape-only head (rows, positions, window): what families that read no
+  // scores (streaming, window) need; anything that computes attention on it throws.
   explicit HeadAttention(const HeadInputs& inputs);
 
   const HeadInputs& inputs() const { return in_; }
@@ -70,6 +72,7 @@ class HeadAttention {
 
  private:
   void compute_dense() const;
+  void require_views() const;  // throws for a shape-only head
 
   HeadInputs in_;
   mutable bool dense_done_ = false;

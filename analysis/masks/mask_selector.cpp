@@ -26,6 +26,12 @@ MaskSelector::MaskSelector(const HeadMask& mask) : mask_(mask), used_(mask) { ch
 
 std::string MaskSelector::describe() const { return masks::describe(mask_); }
 
+bool MaskSelector::reads_views() const {
+  const MaskFamily& f = mask_.family;
+  return !(std::holds_alternative<StreamingMask>(f) || std::holds_alternative<WindowMask>(f) ||
+           std::holds_alternative<DenseMask>(f));
+}
+
 std::optional<kernels::KeptKeys> MaskSelector::select(const kernels::SelectionInput& input) {
   const HeadAttention head(input);  // its views, without which head it is
   if (!prefilled_) {

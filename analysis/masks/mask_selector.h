@@ -27,6 +27,8 @@ class MaskSelector : public kernels::KeySelector {
 
   std::optional<kernels::KeptKeys> select(const kernels::SelectionInput& input) override;
   std::string describe() const override;
+  // False for streaming and window masks (their sets follow from the call's shape alone).
+  bool reads_views() const override;
 
   // The density the prefill call's mask used over the rows it governs (-1 before a call).
   double prefill_density() const { return prefill_density_; }

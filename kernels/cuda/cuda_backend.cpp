@@ -10,6 +10,7 @@
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/cuda_upload.h"
 #include "kernels/cuda/flash_attention.h"
+#include "kernels/cuda/key_selection.h"
 #include "kernels/error.h"
 
 namespace attnscope::kernels {
@@ -86,6 +87,7 @@ class CudaBackend final : public Backend {
   cuda::LinearPlans linear_;
   cuda::IdsStaging ids_;
   cuda::RopeFrequencies rope_frequencies_;
+  cuda::KeySelection key_selection_;  // Selected rules: selectors run, kept sets uploaded
   // Captured statistics still held (AttentionCapture::held) keep it alive past the backend.
   std::shared_ptr<cuda::CapturePipeline> capture_pipeline_;
 };
@@ -142,9 +144,18 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor
   p.v_stride = v_cache.row_stride();
   p.out = out.data<char>();
   p.out_stride = out.row_stride();
+  // Selected heads: their selectors run now (on host copies of what they read) and their
+  // kept sets go to the device; the forward runs them on the block-sparse kernel.
+  const AttentionRules* run_rules = rules;
+  const cuda::DeviceKeptKeys* kept_sets = nullptr;
+  if (any_selected(rules)) {
+    run_rules = &key_selection_.select(p, *rules, context_->stream());
+    kept_sets = &key_selection_.sets();
+  }
   const auto forward = [&](const cuda::FlashAttentionParams& params) {
     if (ruled)
-      cuda::flash_attention_forward_with_rules(params, *rules, context_->stream());
+      cuda::flash_attention_forward_with_rules(params, *run_rules, context_->stream(), cuda::FlashKernel::Automatic,
+                                               kept_sets);
     else
       cuda::flash_attention_forward(params, context_->stream());
   };

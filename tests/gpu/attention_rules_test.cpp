@@ -6,14 +6,13 @@
 // Dense heads keep the plain forward's output and lse (what the capture pass reads) bit
 // for bit; capture of a rule head is refused.
 #include <algorithm>
-#include <cstdlib>
-#include <optional>
 #include <string>
 
 #include "kernels/cuda/flash_attention.h"
 #include "kernels/error.h"
 #include "tests/gpu/attention_device_problem.h"
 #include "tests/gpu/cuda_test_support.h"
+#include "tests/gpu/rules_test_support.h"
 
 using namespace attnscope::testing::cuda_backend;
 namespace k = attnscope::kernels;
@@ -24,72 +23,16 @@ using k::HeadRule;
 
 namespace {
 
-// Sets ATTNSCOPE_FLASH_KERNEL for its lifetime (read on every call), then restores it.
-class FlashKernelEnvironment {
- public:
-  explicit FlashKernelEnvironment(const char* value) {
-    if (const char* old = std::getenv("ATTNSCOPE_FLASH_KERNEL")) old_ = old;
-    if (value != nullptr)
-      setenv("ATTNSCOPE_FLASH_KERNEL", value, 1);
-    else
-      unsetenv("ATTNSCOPE_FLASH_KERNEL");
-  }
-  ~FlashKernelEnvironment() {
-    if (old_)
-      setenv("ATTNSCOPE_FLASH_KERNEL", old_->c_str(), 1);
-    else
-      unsetenv("ATTNSCOPE_FLASH_KERNEL");
-  }
-
- private:
-  std::optional<std::string> old_;
-};
-
 struct Case {
   int heads, kv_heads, dim;
   int64_t model_window;
   std::vector<HeadRule> rules;
 };
 
-// Prefills `qkv` ([total, (H + 2 Hkv) D], already rounded) chunk by chunk; out is a
-// NaN-padded view on the GPU, so every element must be written and nothing around it.
 std::vector<float> run_attention(Backend& backend, const std::vector<float>& qkv, int64_t total, const Case& c,
                                  const std::vector<int64_t>& chunks, bool on_gpu) {
-  const int64_t qw = int64_t(c.heads) * c.dim, kvw = int64_t(c.kv_heads) * c.dim;
-  Tensor fused = upload_f32(backend, total, qw + 2 * kvw, qkv);
-  Tensor k_cache = backend.allocate(total + 5, kvw), v_cache = backend.allocate(total + 5, kvw);
-  const k::AttentionRules rules{c.rules};
-  std::vector<float> all(std::size_t(total * qw), 0.0f);
-  int64_t first = 0;
-  for (int64_t n : chunks) {
-    const Tensor rows = fused.row_slice(first, n);
-    backend.copy_rows(rows.column_slice(qw, kvw), k_cache, first);
-    backend.copy_rows(rows.column_slice(qw + kvw, kvw), v_cache, first);
-    const k::AttentionShape shape{c.heads, c.kv_heads, c.dim, first, c.model_window, float(1.0 / std::sqrt(double(c.dim)))};
-    std::vector<float> out;
-    if (on_gpu) {
-      PaddedView o = padded_view(backend, n, qw, 8, 8);
-      backend.attention(rows.column_slice(0, qw), k_cache, v_cache, shape, o.view, nullptr, &rules);
-      out = written_view(backend, o);
-    } else {
-      Tensor o = backend.allocate(n, qw);
-      backend.attention(rows.column_slice(0, qw), k_cache, v_cache, shape, o, nullptr, &rules);
-      out = backend.download(o);
-    }
-    std::copy(out.begin(), out.end(), all.begin() + first * qw);
-    first += n;
-  }
-  return all;
-}
-
-// One head's columns of [rows, heads * dim].
-std::vector<float> head_columns(const std::vector<float>& all, int heads, int dim, int head) {
-  std::vector<float> out;
-  const std::size_t width = std::size_t(heads) * std::size_t(dim);
-  for (std::size_t r = 0; r < all.size() / width; ++r)
-    out.insert(out.end(), all.begin() + std::ptrdiff_t(r * width + std::size_t(head * dim)),
-               all.begin() + std::ptrdiff_t(r * width + std::size_t((head + 1) * dim)));
-  return out;
+  return attnscope::testing::cuda_backend::run_attention(backend, qkv, total, {c.heads, c.kv_heads, c.dim, c.model_window},
+                                                         k::AttentionRules{c.rules}, chunks, on_gpu);
 }
 
 std::vector<HeadRule> cycle(const std::vector<HeadRule>& kinds, int heads) {

@@ -1,0 +1,109 @@
+// A mask plan end to end on the CUDA backend against the CPU backend: the bundled trained
+// sample model (8 layers, 8 heads over 2 KV heads, head_dim 32) prefilling a prompt under a
+// plan that mixes the families per head (Selected rules: streaming spans, top-k,
+// vertical-slash, block top-k, Quest; dense and retrieval heads dense). The two backends
+// differ by bf16 rounding, so the bound is taken from the same prompt run dense on both:
+// the plan may add at most twice that error (data-dependent selections may flip keys of
+// near-equal weight), and the plan's effect on the logits (plan minus dense) must be the
+// same on both backends.
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "analysis/masks/mask_selector.h"
+#include "analysis/model/checkpoint.h"
+#include "analysis/runtime/generation.h"
+#include "tests/gpu/cuda_test_support.h"
+
+using namespace attnscope::testing::cuda_backend;
+namespace fs = std::filesystem;
+namespace am = attnscope::masks;
+using namespace attnscope;
+
+namespace {
+
+const fs::path kSample = fs::path(ATTNSCOPE_SAMPLE_DATA_DIR) / "sample-llama";
+
+std::vector<int32_t> random_prompt(int64_t n, int32_t vocab, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int32_t> id(3, vocab - 1);
+  std::vector<int32_t> ids(static_cast<std::size_t>(n));
+  for (int32_t& x : ids) x = id(rng);
+  return ids;
+}
+
+am::MaskPlan mixed_plan(const model::ModelSpec& spec) {
+  am::MaskPlan plan(spec, {am::StreamingMask{4, {0, 0.25}}, std::nullopt});
+  for (int l = 0; l < spec.num_layers; ++l) {
+    plan.set({l, 0}, {am::TopKMask{32}, std::nullopt});
+    plan.set({l, 1}, {am::VerticalSlashMask{60, 120, 64, 30, 100}, std::nullopt});
+    plan.set({l, 3}, {am::BlockTopKMask{64, 2, am::BlockScore::MeanPooled, 8}, std::nullopt});
+    plan.set({l, 4}, {am::QuestMask{16, 64, 32}, std::nullopt});
+    plan.set({l, 5}, {am::DenseMask{}, std::nullopt});
+  }
+  plan.set({7, 2}, {am::DenseMask{}, std::nullopt});  // the model card's retrieval head
+  return plan;
+}
+
+// Largest |a - b| of a row relative to the row's largest |b| (cuda_model_test.cpp's measure).
+double worst_row_error(const std::vector<float>& a, const std::vector<float>& b, int64_t vocab) {
+  double worst = 0;
+  for (std::size_t row = 0; row * std::size_t(vocab) < b.size(); ++row) {
+    double scale = 0, error = 0;
+    for (int64_t c = 0; c < vocab; ++c) {
+      const std::size_t i = row * std::size_t(vocab) + std::size_t(c);
+      scale = std::max(scale, std::fabs(double(b[i])));
+      error = std::max(error, std::fabs(double(a[i]) - double(b[i])));
+    }
+    worst = std::max(worst, error / scale);
+  }
+  return worst;
+}
+
+std::vector<float> logits(runtime::Transformer& model, const std::vector<int32_t>& prompt, const am::MaskPlan* plan,
+                          const model::ModelSpec& spec) {
+  if (plan == nullptr) return runtime::prompt_logits(model, prompt, nullptr, int64_t(prompt.size()));
+  const runtime::HeadRulePlan rules = am::rules_for_plan(*plan, spec);  // fresh selectors per run
+  return runtime::prompt_logits(model, prompt, nullptr, int64_t(prompt.size()), &rules);
+}
+
+}  // namespace
+
+TEST_CASE("A mixed mask plan on the CUDA backend gives the CPU backend's logits", "[gpu][sparse][model]") {
+  ATTNSCOPE_SKIP_WITHOUT_GPU();
+  const DType compute = GENERATE(DType::BF16, DType::F16);
+  INFO(type_label(compute));
+  const auto checkpoint = model::Checkpoint::open(kSample);
+  const model::ModelSpec& spec = checkpoint.spec();
+  const std::vector<int32_t> prompt = random_prompt(400, int32_t(spec.vocab_size), 11);
+  const am::MaskPlan plan = mixed_plan(spec);
+
+  auto cpu_backend = kernels::make_cpu_backend(2);
+  kernels::CudaBackendOptions options;
+  options.dtype = compute;
+  auto gpu_backend = kernels::make_cuda_backend(options);
+  runtime::Transformer cpu(checkpoint, *cpu_backend, 0), gpu(checkpoint, *gpu_backend, 0);
+  const std::vector<float> cpu_dense = logits(cpu, prompt, nullptr, spec), gpu_dense = logits(gpu, prompt, nullptr, spec);
+  const std::vector<float> cpu_plan = logits(cpu, prompt, &plan, spec), gpu_plan = logits(gpu, prompt, &plan, spec);
+  REQUIRE(gpu_plan.size() == cpu_plan.size());
+
+  const double dense_error = worst_row_error(gpu_dense, cpu_dense, spec.vocab_size);
+  const double plan_error = worst_row_error(gpu_plan, cpu_plan, spec.vocab_size);
+  const double u = unit_roundoff(compute);
+  WARN("measured: " << type_label(compute) << " worst logit row error dense " << dense_error << ", under the plan "
+                    << plan_error);
+  CHECK(plan_error <= 2 * dense_error + u);
+
+  // The plan's effect (plan minus dense) agrees: within a quarter of its size.
+  double effect2 = 0, differ2 = 0;
+  for (std::size_t i = 0; i < cpu_plan.size(); ++i) {
+    const double cpu_effect = double(cpu_plan[i]) - cpu_dense[i], gpu_effect = double(gpu_plan[i]) - gpu_dense[i];
+    effect2 += cpu_effect * cpu_effect;
+    differ2 += (gpu_effect - cpu_effect) * (gpu_effect - cpu_effect);
+  }
+  INFO("plan effect ||cpu plan - cpu dense|| " << std::sqrt(effect2) << ", its difference between backends "
+                                               << std::sqrt(differ2));
+  CHECK(effect2 > 0);
+  CHECK(std::sqrt(differ2) <= 0.25 * std::sqrt(effect2));
+}
