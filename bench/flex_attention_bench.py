@@ -60,8 +60,7 @@ def run_ours(a, pattern_dir):
 def flex_ms(q, k, v, pattern, reps):
     """(ms, block size used or the error) of compiled FlexAttention under the block pattern."""
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
-    heads, blocks = pattern.shape[0], pattern.shape[1]
-    n = q.shape[2]
+    heads, n = pattern.shape[0], q.shape[2]
     kept = torch.from_numpy(pattern.astype(np.bool_)).to("cuda")
 
     def mask_mod(b, h, q_idx, kv_idx):
@@ -71,7 +70,10 @@ def flex_ms(q, k, v, pattern, reps):
     last_error = ""
     for block in (64, 128):
         try:
-            mask = create_block_mask(mask_mod, 1, heads, n, n, device="cuda", BLOCK_SIZE=block, _compile=True)
+            try:  # compiled mask creation (seconds at 32K instead of minutes), where this torch has the switch
+                mask = create_block_mask(mask_mod, 1, heads, n, n, device="cuda", BLOCK_SIZE=block, _compile=True)
+            except TypeError:
+                mask = create_block_mask(mask_mod, 1, heads, n, n, device="cuda", BLOCK_SIZE=block)
             ms = median_ms(lambda: flex(q, k, v, block_mask=mask, enable_gqa=True), reps)
             return ms, f"blocks {block}"
         except Exception as e:  # this torch cannot run that block size
