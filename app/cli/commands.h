@@ -12,5 +12,7 @@ int run_run(const std::vector<std::string>& args);
 int run_runs(const std::vector<std::string>& args);
 int run_masks(const std::vector<std::string>& args);
 int run_profile(const std::vector<std::string>& args);
+int run_plugins(const std::vector<std::string>& args);
+int run_batch(const std::vector<std::string>& args);
 
 }  // namespace attnscope::cli

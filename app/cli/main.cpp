@@ -57,6 +57,17 @@ commands:
            task, status (a run whose process died is 'interrupted'), start, duration
            and completed units; show a run's parameters and its top heads per metric;
            compare the per-head metric differences of two runs of one model
+  plugins  list [--json]
+           the plugins found (the app's plugin folder, $XDG_DATA_HOME/attnscope/plugins
+           or ~/.local/share/attnscope/plugins, ATTNSCOPE_PLUGIN_PATH), their jobs and
+           each job's parameters with type, default and help
+  batch    PLUGIN.JOB [--param k=v ...] [--model DIR ...] [--db FILE] [--out DIR]
+           [--device cpu|cuda|auto] [--threads N] [--resume RUN] [--json]
+           runs a plugin's job headless with progress and the time left on stderr;
+           each completed unit is committed to the store, Ctrl-C stops cleanly (exit
+           130, the run marked interrupted) and --resume RUN goes on from the units
+           done (with the same parameters). Files go to --out (default
+           ./attnscope-PLUGIN.JOB). docs/plugins.md
   version  prints the version
 
 Errors go to stderr; the exit code is 1 for an error, 2 for a usage mistake.
@@ -80,6 +91,8 @@ int main(int argc, char** argv) {
     if (command == "runs") return run_runs(args);
     if (command == "masks") return run_masks(args);
     if (command == "profile") return run_profile(args);
+    if (command == "plugins") return run_plugins(args);
+    if (command == "batch") return run_batch(args);
     if (command == "version") return std::puts("attnscope-cli " ATTNSCOPE_VERSION), 0;
     throw UsageError("unknown command '" + command + "'");
   } catch (const UsageError& e) {
