@@ -57,6 +57,11 @@ std::string required_text(const char* text, const std::string& what) {
   return text;
 }
 
+std::filesystem::path prompt_file(const attnscope_job& job, const char* file, const char* bundled) {
+  if (file && *file) return file;
+  return std::filesystem::path(job.data_folder) / "prompts" / bundled;
+}
+
 void report(attnscope_job& job, const std::string& detail) {
   if (job.callbacks && job.callbacks->on_progress) job.callbacks->on_progress({job.fraction, job.message, detail});
 }

@@ -16,9 +16,9 @@ namespace {
 
 constexpr const char* kMemoryHint = "shorter prompts in the job's parameters also help";
 
-const attnscope_model& model_of_prompt(attnscope_job& j, attnscope_model* model, attnscope_prompt* prompt,
-                                       const std::string& where) {
-  const attnscope_model& m = owned(j.models, model, "model");
+attnscope_model& model_of_prompt(attnscope_job& j, attnscope_model* model, attnscope_prompt* prompt,
+                                 const std::string& where) {
+  attnscope_model& m = owned(j.models, model, "model");
   const attnscope_prompt& p = owned(j.prompts, prompt, "prompt");
   if (p.model != &m) invalid_argument(where, "the prompt was built for another model");
   return m;
@@ -55,7 +55,7 @@ void add(std::vector<store::HeadMetric>& out, int layer, int head, std::string_v
 attnscope_status capture(attnscope_job* job, attnscope_model* model, attnscope_prompt* prompt,
                          const attnscope_capture_request* request, attnscope_result** out) {
   return guarded(job, [&](attnscope_job& j) {
-    attnscope_model& m = const_cast<attnscope_model&>(model_of_prompt(j, model, prompt, "capture"));
+    attnscope_model& m = model_of_prompt(j, model, prompt, "capture");
     if (!request || !out) invalid_argument("capture", "request or out is NULL");
     if (request->sink_tokens < 0 || request->local_window < 0 || request->generate < 0)
       invalid_argument("capture", "sink_tokens, local_window and generate must not be negative");
@@ -107,11 +107,6 @@ attnscope_status capture(attnscope_job* job, attnscope_model* model, attnscope_p
   });
 }
 
-std::filesystem::path file_or_bundled(const attnscope_job& job, const char* file, const char* bundled) {
-  if (file && *file) return file;
-  return std::filesystem::path(job.data_folder) / "prompts" / bundled;
-}
-
 profile::ProfileJobSpec profile_spec(attnscope_job& j, const attnscope_profile_request& r) {
   profile::ProfileJobSpec spec;
   spec.tasks = profile::parse_profile_tasks(r.tasks ? r.tasks : "needle");
@@ -126,10 +121,10 @@ profile::ProfileJobSpec profile_spec(attnscope_job& j, const attnscope_profile_r
   if (r.needle_count < -1) invalid_argument("profile", "needle_count must be -1 (all), 0 (the default) or positive");
   spec.needle_count = r.needle_count == 0 ? 1 : r.needle_count == -1 ? 0 : r.needle_count;
   spec.format = r.chat ? tasks::PromptFormat::Chat : tasks::PromptFormat::Plain;
-  spec.needles_file = file_or_bundled(j, r.needles_file, "needles.jsonl");
-  spec.haystack_file = file_or_bundled(j, r.haystack_file, "haystack.txt");
-  spec.needle_template_file = file_or_bundled(j, r.needle_template_file, "needle.txt");
-  spec.passkey_template_file = file_or_bundled(j, r.passkey_template_file, "passkey.txt");
+  spec.needles_file = prompt_file(j, r.needles_file, "needles.jsonl");
+  spec.haystack_file = prompt_file(j, r.haystack_file, "haystack.txt");
+  spec.needle_template_file = prompt_file(j, r.needle_template_file, "needle.txt");
+  spec.passkey_template_file = prompt_file(j, r.passkey_template_file, "passkey.txt");
   spec.prefill_chunk = host::default_prefill_chunk(job_device(j).target);
   spec.device = std::string(job_device(j).target_name());
   return spec;
@@ -250,7 +245,7 @@ masks::MaskPlan plan_for(const attnscope_mask_request& r, const masks::MaskLab& 
 attnscope_status evaluate_masks(attnscope_job* job, attnscope_model* model, attnscope_prompt* prompt,
                                 const attnscope_mask_request* request, attnscope_result** out) {
   return guarded(job, [&](attnscope_job& j) {
-    attnscope_model& m = const_cast<attnscope_model&>(model_of_prompt(j, model, prompt, "evaluate_masks"));
+    attnscope_model& m = model_of_prompt(j, model, prompt, "evaluate_masks");
     if (!request || !out) invalid_argument("evaluate_masks", "request or out is NULL");
     attnscope_prompt& p = *prompt;
     const std::vector<int32_t>& ids = p.prompt.ids;

@@ -131,6 +131,9 @@ bool release(std::vector<std::unique_ptr<T>>& list, T* handle) {
   return false;
 }
 
+// `file` when given (not NULL or empty), else the bundled sample_data/prompts/`bundled`.
+std::filesystem::path prompt_file(const attnscope_job& job, const char* file, const char* bundled);
+
 // A non-NULL UTF-8 argument; ATTNSCOPE_INVALID_ARGUMENT naming `what` otherwise.
 std::string required_text(const char* text, const std::string& what);
 

@@ -11,11 +11,6 @@
 namespace attnscope::plugins {
 namespace {
 
-std::filesystem::path file_or_bundled(const attnscope_job& job, const char* file, const char* bundled) {
-  if (file && *file) return file;
-  return std::filesystem::path(job.data_folder) / "prompts" / bundled;
-}
-
 tasks::TaskModel task_model(const attnscope_model& model, bool chat) {
   tasks::ChatFormat format;
   if (chat) format = tasks::choose_prompt_format(tasks::PromptFormat::Chat, tasks::read_chat_template(model.path));
@@ -42,21 +37,21 @@ tasks::TaskPrompt make_task_prompt(const attnscope_job& job, const attnscope_mod
   if (r.kind != ATTNSCOPE_TASK_NEEDLE && r.kind != ATTNSCOPE_TASK_PASSKEY)
     invalid_argument(where, "kind " + std::to_string(r.kind) + " is none of needle (1), passkey (2), repeat (3)");
   if (!(r.depth >= 0 && r.depth <= 1)) invalid_argument(where, "depth must be from 0 to 1, not " + std::to_string(r.depth));
-  const tasks::Haystack haystack = tasks::Haystack::from_file(file_or_bundled(job, r.haystack_file, "haystack.txt"));
+  const tasks::Haystack haystack = tasks::Haystack::from_file(prompt_file(job, r.haystack_file, "haystack.txt"));
   tasks::NeedlePlacement placement;
   placement.length = r.length;
   placement.depth = r.depth;
   if (r.kind == ATTNSCOPE_TASK_PASSKEY)
     return tasks::make_passkey_prompt(tm, haystack,
-                                      tasks::PromptTemplate::from_file(file_or_bundled(job, r.template_file, "passkey.txt")),
+                                      tasks::PromptTemplate::from_file(prompt_file(job, r.template_file, "passkey.txt")),
                                       r.seed, placement);
-  const std::vector<tasks::Needle> needles = tasks::read_needles(file_or_bundled(job, r.needles_file, "needles.jsonl"));
+  const std::vector<tasks::Needle> needles = tasks::read_needles(prompt_file(job, r.needles_file, "needles.jsonl"));
   if (r.needle_index < 0 || r.needle_index >= int64_t(needles.size()))
     invalid_argument(where, "needle_index " + std::to_string(r.needle_index) + " is outside the file's " +
                                 std::to_string(needles.size()) + " needles");
   if (r.seed != 0) placement.start_paragraph = int64_t(r.seed % uint64_t(haystack.paragraph_count()));
   return tasks::make_needle_prompt(tm, haystack,
-                                   tasks::PromptTemplate::from_file(file_or_bundled(job, r.template_file, "needle.txt")),
+                                   tasks::PromptTemplate::from_file(prompt_file(job, r.template_file, "needle.txt")),
                                    needles[size_t(r.needle_index)], placement);
 }
 
