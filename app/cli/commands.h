@@ -14,5 +14,7 @@ int run_masks(const std::vector<std::string>& args);
 int run_profile(const std::vector<std::string>& args);
 int run_plugins(const std::vector<std::string>& args);
 int run_batch(const std::vector<std::string>& args);
+int run_export(const std::vector<std::string>& args);
+int run_import(const std::vector<std::string>& args);
 
 }  // namespace attnscope::cli

@@ -51,6 +51,18 @@ commands:
            D across heads; methods: streaming, window, vertical_slash,
            vertical_slash_oracle, block_topk, block_threshold, topk, topp, threshold,
            quest, snapkv, h2o, duo, moa, minference (docs/mask-lab.md, docs/mask-plans.md)
+  export   --format duo|moa|minference|retrieval-head|razor|json|csv (--run ID | --plan FILE)
+           --out PATH [--db FILE] [--model DIR] [--json]
+           a stored profile run (or a plan) in the files DuoAttention, MoA, MInference,
+           Retrieval_Head / HeadKV and RazorAttention load unchanged, or our profile JSON /
+           CSV; checked against the model's config.json. moa from runs fits each head's
+           span_90 at several lengths (--run once per length); duo: --kv-reduction
+           max|mean, --sink, --recent; razor: --echo-ratio, --induction-ratio;
+           retrieval-head: --reasoning (HeadKV's file); docs/export-formats.md
+  import   --format ... FILE --model DIR [--out PLAN] [--json]
+           checks such a file against the model's config.json and turns it into a mask
+           plan (duo: --sparsity S | --threshold T; retrieval-head: --rule headkv|top-dense;
+           razor: --sink, --local; json/csv: --plan-as duo|razor|minference)
   runs     list | show ID [--top N] | compare A B [--top N]   [--db FILE] [--json]
            the run history in the store (default $XDG_DATA_HOME/attnscope/attnscope.db,
            else ~/.local/share/attnscope/attnscope.db): list shows each run's model,
@@ -93,6 +105,8 @@ int main(int argc, char** argv) {
     if (command == "profile") return run_profile(args);
     if (command == "plugins") return run_plugins(args);
     if (command == "batch") return run_batch(args);
+    if (command == "export") return run_export(args);
+    if (command == "import") return run_import(args);
     if (command == "version") return std::puts("attnscope-cli " ATTNSCOPE_VERSION), 0;
     throw UsageError("unknown command '" + command + "'");
   } catch (const UsageError& e) {
