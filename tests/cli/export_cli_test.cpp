@@ -143,3 +143,15 @@ TEST_CASE("export and import refuse usage mistakes with exit code 2", "[cli][exp
   CHECK(cli("import --format moa --model m").exit_code == 2);                            // no FILE
   CHECK_THAT(cli("import --format moa f.json").out, Contains("--model DIR is needed"));
 }
+
+TEST_CASE("A plan imported from an exported RazorAttention file runs in the mask lab", "[cli][export]") {
+  TempDir out;
+  REQUIRE(cli(export_args("razor", out / "razor.json")).exit_code == 0);
+  REQUIRE(cli("import --format razor " + quoted(out / "razor.json") + " --model " + quoted(sample_model()) + " --out " +
+              quoted(out / "razor.plan")).exit_code == 0);
+  const nlohmann::json j = json_of(cli("masks eval --plan " + quoted(out / "razor.plan") +
+                                       " --task needle --length 256 --no-store --threads 1 --json"));
+  CHECK(j["density"].get<double>() > 0.0);
+  CHECK(j["density"].get<double>() <= 1.0);
+  CHECK(j["recall"].get<double>() > 0.0);
+}
