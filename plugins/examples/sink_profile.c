@@ -1,7 +1,8 @@
 /* sink-profile: the example plugin of docs/plugins.md. Its job "lengths" profiles each
  * model on a passkey prompt at every length of a list, stores one unit per length (so an
  * interrupted batch resumes at the first length not done) and writes sink_mass.csv: each
- * head's sink mass per model and length, read back from the store.
+ * head's sink mass per model and length, read back from the store, and for each model a
+ * heatmap, sink_mass_<model>.png: a layers x heads panel per length, white for mass 1.
  *
  * Written in C99 against attnscope/plugin.h alone, as a plugin from outside the project
  * would be. */
@@ -33,6 +34,31 @@ static int append(text_buffer* b, const char* text) {
   memcpy(b->data + b->size, text, n + 1);
   b->size += n;
   return 1;
+}
+
+/* One model's heatmap: a panel of layers x heads cells per length, grey = sink mass. */
+#define CELL 12
+#define GAP 6
+typedef struct heatmap {
+  uint8_t* pixels;
+  uint32_t width, height;
+  int32_t heads;
+} heatmap;
+
+static int heatmap_open(heatmap* h, const attnscope_model_info* info, uint32_t lengths) {
+  h->heads = info->heads;
+  h->width = lengths * (uint32_t)(info->heads * CELL + GAP) - GAP;
+  h->height = (uint32_t)info->layers * CELL;
+  h->pixels = (uint8_t*)calloc((size_t)h->width * h->height, 1);
+  return h->pixels != NULL;
+}
+
+static void heatmap_cell(heatmap* h, uint32_t panel, int32_t layer, int32_t head, double value) {
+  const uint8_t grey = (uint8_t)(isnan(value) ? 0 : 255.0 * (value < 0 ? 0 : value > 1 ? 1 : value) + 0.5);
+  const uint32_t x0 = panel * (uint32_t)(h->heads * CELL + GAP) + (uint32_t)head * CELL;
+  uint32_t x, y;
+  for (y = (uint32_t)layer * CELL; y < (uint32_t)(layer + 1) * CELL; ++y)
+    for (x = x0; x < x0 + CELL; ++x) h->pixels[(size_t)y * h->width + x] = grey;
 }
 
 static const attnscope_param_spec params[] = {
@@ -83,9 +109,10 @@ static attnscope_status profile_length(const attnscope_host_services* host, attn
   return status;
 }
 
-/* Appends the stored sink mass of unit `ordinal` to the CSV. */
+/* Appends the stored sink mass of unit `ordinal` to the CSV and to panel `ordinal` of the heatmap. */
 static attnscope_status append_rows(const attnscope_host_services* host, attnscope_job* job, attnscope_run* run,
-                                    const char* model_path, int64_t ordinal, int64_t length, text_buffer* csv) {
+                                    const char* model_path, int64_t ordinal, int64_t length, text_buffer* csv,
+                                    heatmap* map) {
   attnscope_result* stored = NULL;
   attnscope_result_view view;
   attnscope_status status;
@@ -96,6 +123,7 @@ static attnscope_status append_rows(const attnscope_host_services* host, attnsco
       char row[1200];
       const attnscope_head_value* v = &view.values[i];
       if (strcmp(v->metric, "sink_mass") != 0) continue;
+      heatmap_cell(map, (uint32_t)ordinal, v->layer, v->head, v->value);
       if (isnan(v->value))
         snprintf(row, sizeof row, "%s,%d,%d,%lld,\n", model_path, (int)v->layer, (int)v->head, (long long)length);
       else
@@ -130,10 +158,19 @@ static attnscope_status run_lengths(const attnscope_host_services* host, attnsco
   if (!append(&csv, "model,layer,head,length,sink_mass\n")) return ATTNSCOPE_OUT_OF_MEMORY;
   for (m = 0; m < models && status == ATTNSCOPE_OK; ++m) {
     attnscope_model* model = NULL;
+    attnscope_model_info info;
     attnscope_run* run = NULL;
+    heatmap map = {NULL, 0, 0, 0};
+    char png_name[64];
     const char* path = host->model_path(job, m);
     if ((status = host->load_model(job, path, &model)) != ATTNSCOPE_OK) break;
+    if ((status = host->model_info(job, model, &info)) != ATTNSCOPE_OK) break;
     if ((status = host->begin_run(job, model, &run)) != ATTNSCOPE_OK) break;
+    if (!heatmap_open(&map, &info, length_count)) {
+      host->set_error(job, "out of memory for the heatmap");
+      status = ATTNSCOPE_OUT_OF_MEMORY;
+      break;
+    }
     for (i = 0; i < length_count && status == ATTNSCOPE_OK; ++i) {
       int64_t length = 0;
       int32_t done = 0;
@@ -149,8 +186,13 @@ static attnscope_status run_lengths(const attnscope_host_services* host, attnsco
                done ? " (done before)" : "");
       host->report_progress(job, ((double)m * length_count + i) / ((double)models * length_count), message);
       if (!done && (status = profile_length(host, job, model, run, (int64_t)i, length, depth, seed)) != ATTNSCOPE_OK) break;
-      status = append_rows(host, job, run, path, (int64_t)i, length, &csv);
+      status = append_rows(host, job, run, path, (int64_t)i, length, &csv, &map);
     }
+    snprintf(png_name, sizeof png_name, "sink_mass_%u.png", m);
+    /* A host of this ABI version that predates write_png has a shorter table. */
+    if (status == ATTNSCOPE_OK && ATTNSCOPE_HAS_SERVICE(host, write_png))
+      status = host->write_png(job, png_name, map.width, map.height, 1, map.pixels);
+    free(map.pixels);
     host->release_model(job, model);
   }
   if (status == ATTNSCOPE_OK) {

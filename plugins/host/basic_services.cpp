@@ -9,6 +9,7 @@
 
 #include "analysis/store/database.h"
 #include "plugins/host/job_context.h"
+#include "plugins/host/png_writer.h"
 
 namespace attnscope::plugins {
 
@@ -274,6 +275,21 @@ attnscope_status write_file(attnscope_job* job, const char* name, const void* da
   });
 }
 
+attnscope_status write_png(attnscope_job* job, const char* name, uint32_t width, uint32_t height, uint32_t channels,
+                           const uint8_t* pixels) {
+  return guarded(job, [&](attnscope_job& j) {
+    if (!pixels) invalid_argument("write_png", "pixels is NULL");
+    const std::filesystem::path path = output_file(j, required_text(name, "write_png name"));
+    const uint64_t bytes = uint64_t(width) * height * channels;  // checked by encode_png against its limits
+    if (width > (1u << 24) || height > (1u << 24) || channels > 4)
+      invalid_argument("write_png", "an image of " + std::to_string(width) + "x" + std::to_string(height) + "x" +
+                                        std::to_string(channels) + " is out of range");
+    const std::vector<uint8_t> png = encode_png(width, height, channels, std::span<const uint8_t>(pixels, size_t(bytes)));
+    write_whole_file(path, png.data(), png.size());
+    if (std::find(j.files.begin(), j.files.end(), path) == j.files.end()) j.files.push_back(path);
+  });
+}
+
 }  // namespace
 
 void add_basic_services(attnscope_host_services& t) {
@@ -295,6 +311,7 @@ void add_basic_services(attnscope_host_services& t) {
   t.output_folder = output_folder;
   t.data_folder = data_folder;
   t.write_file = write_file;
+  t.write_png = write_png;
 }
 
 }  // namespace attnscope::plugins

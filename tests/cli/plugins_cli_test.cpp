@@ -91,7 +91,7 @@ TEST_CASE("batch runs the example plugin on the sample model, stores its run and
   const auto j = json_of(cli("batch sink-profile.lengths --param lengths=128 --json" + store_options(dir), false));
   CHECK(j["status"] == "complete");
   CHECK(j["runs"] == nlohmann::json({1}));
-  CHECK(j["files"] == nlohmann::json({(dir / "out" / "sink_mass.csv").string()}));
+  CHECK(j["files"] == nlohmann::json({(dir / "out" / "sink_mass_0.png").string(), (dir / "out" / "sink_mass.csv").string()}));
   CHECK(std::filesystem::exists(dir / "out" / "sink_mass.csv"));
   const auto run = json_of(cli("runs show 1 --json --db " + quoted(dir / "s.db"), false));
   CHECK(run["kind"] == "plugin");

@@ -345,6 +345,11 @@ struct attnscope_host_services {
   /* Files in the job's output folder: `name` relative to it (sub-folders are created;
    * no "..", no absolute paths), replaced whole (written to a temporary file, renamed). */
   attnscope_status (*write_file)(attnscope_job* job, const char* name, const void* data, uint64_t size);
+  /* An image as a PNG file, named and written as write_file does: `pixels` holds `height`
+   * rows (top first) of `width` pixels of `channels` bytes each (1 grey, 3 RGB, 4 RGBA),
+   * rows packed. For heatmaps and plots without an image library in the plugin. */
+  attnscope_status (*write_png)(attnscope_job* job, const char* name, uint32_t width, uint32_t height,
+                                uint32_t channels, const uint8_t* pixels);
 };
 
 /* Whether `host` provides the service `field` (a table from an older host of the same

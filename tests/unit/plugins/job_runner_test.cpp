@@ -82,7 +82,16 @@ TEST_CASE("the example plugin profiles the sample model at two lengths and write
   INFO(outcome.error);
   REQUIRE(outcome.status == store::RunStatus::Complete);
   REQUIRE(outcome.runs.size() == 1);
-  REQUIRE(outcome.files == std::vector<std::filesystem::path>{dir / "out" / "sink_mass.csv"});
+  REQUIRE(outcome.files ==
+          std::vector<std::filesystem::path>{dir / "out" / "sink_mass_0.png", dir / "out" / "sink_mass.csv"});
+  // The heatmap: two panels of 8 x 8 cells of 12 pixels, 6 pixels apart (grey, colour type 0).
+  const std::string png = read_text(dir / "out" / "sink_mass_0.png");
+  REQUIRE(png.size() > 33);
+  CHECK(png.substr(1, 3) == "PNG");
+  const auto byte = [&](size_t i) { return uint32_t(uint8_t(png[i])); };
+  CHECK((byte(16) << 24 | byte(17) << 16 | byte(18) << 8 | byte(19)) == 2 * (8 * 12 + 6) - 6);
+  CHECK((byte(20) << 24 | byte(21) << 16 | byte(22) << 8 | byte(23)) == 8 * 12);
+  CHECK(byte(25) == 0);
   CHECK(progress.back().fraction == 1.0);  // exact: the plugin's last report
 
   const auto db = open_store(dir);
