@@ -68,11 +68,12 @@ if(NOT ATTNSCOPE_CUDA STREQUAL "OFF")
   endif()
 endif()
 
-# GUI: Qt 6 Widgets + OpenGL and Dear ImGui. Debian's libimgui-dev is a static
-# library with the OpenGL 3 renderer backend inside; its font code calls libstb.
+# GUI: Qt 6 Widgets + OpenGL, QtCharts (the mask lab's curves), QtSvg (views exported as
+# SVG) and Dear ImGui. Debian's libimgui-dev is a static library with the OpenGL 3
+# renderer backend inside; its font code calls libstb.
 set(ATTNSCOPE_GUI_ENABLED OFF)
 if(NOT ATTNSCOPE_GUI STREQUAL "OFF")
-  find_package(Qt6 QUIET COMPONENTS Widgets OpenGL OpenGLWidgets)
+  find_package(Qt6 QUIET COMPONENTS Widgets OpenGL OpenGLWidgets Charts Svg)
   find_path(IMGUI_INCLUDE imgui.h HINTS ${_attnscope_inc_hints} PATH_SUFFIXES imgui)
   find_library(IMGUI_LIBRARY NAMES imgui HINTS ${_attnscope_lib_hints})
   find_library(STB_LIBRARY NAMES stb libstb.so.0 HINTS ${_attnscope_lib_hints})
@@ -84,11 +85,13 @@ if(NOT ATTNSCOPE_GUI STREQUAL "OFF")
       IMPORTED_LOCATION ${IMGUI_LIBRARY}
       INTERFACE_INCLUDE_DIRECTORIES ${IMGUI_INCLUDE}
       INTERFACE_LINK_LIBRARIES "${STB_LIBRARY};${CMAKE_DL_LIBS}")
-    # Optional parts: QtTest drives the GUI tests; QtCharts arrives with the mask lab's curves.
+    # Optional: QtTest drives the GUI tests.
     find_package(Qt6 QUIET COMPONENTS Test)
-    find_package(Qt6Charts QUIET)
   elseif(ATTNSCOPE_GUI STREQUAL "ON")
-    message(FATAL_ERROR "ATTNSCOPE_GUI=ON but Qt 6 (qt6-base-dev) or Dear ImGui with its OpenGL 3 "
-            "backend (libimgui-dev, libstb-dev) was not found (run scripts/setup.sh)")
+    message(FATAL_ERROR "ATTNSCOPE_GUI=ON but Qt 6 (qt6-base-dev, qt6-charts-dev, qt6-svg-dev) or Dear ImGui "
+            "with its OpenGL 3 backend (libimgui-dev, libstb-dev) was not found (run scripts/setup.sh)")
+  else()
+    message(STATUS "AttnScope: no desktop app (needs qt6-base-dev, qt6-charts-dev, qt6-svg-dev, libimgui-dev, "
+            "libstb-dev)")
   endif()
 endif()

@@ -52,7 +52,10 @@ void AttentionMapCanvas::setHead(HeadMap map, std::vector<std::string> labels) {
   message_.clear();
   makeCurrent();
   dropTextures();
+  dropMaskTexture();
   doneCurrent();
+  mask_.reset();
+  exact_available_ = true;
   tiles_.clear();
   last_wanted_.clear();
   if (has_map_) {
@@ -71,7 +74,9 @@ void AttentionMapCanvas::clear(const QString& message) {
   empty_message_ = message;
   makeCurrent();
   dropTextures();
+  dropMaskTexture();
   doneCurrent();
+  mask_.reset();
   tiles_.clear();
   last_wanted_.clear();
   requestFrames();
@@ -114,6 +119,48 @@ void AttentionMapCanvas::addTiles(int layer, int head, std::vector<ExactTile> ti
 void AttentionMapCanvas::setMessage(const QString& message) {
   message_ = message;
   requestFrames();
+}
+
+void AttentionMapCanvas::setExactAvailable(bool available) {
+  exact_available_ = available;
+  requestFrames();
+}
+
+void AttentionMapCanvas::setMask(std::shared_ptr<const kernels::KeptKeys> kept, const QString& description) {
+  makeCurrent();
+  dropMaskTexture();
+  doneCurrent();
+  mask_ = std::move(kept);
+  mask_text_ = description;
+  mask_image_ = mask_ ? mask_block_image(*mask_) : MaskBlockImage{};
+  requestFrames();
+}
+
+void AttentionMapCanvas::clearMask() { setMask(nullptr, {}); }
+
+void AttentionMapCanvas::dropMaskTexture() {
+  if (mask_texture_ != 0 && glReady()) glDeleteTextures(1, &mask_texture_);
+  mask_texture_ = 0;
+}
+
+void AttentionMapCanvas::drawMask(const VisibleRange& visible) {
+  if (!mask_) return;
+  ImDrawList* draw = ImGui::GetBackgroundDrawList();
+  const double rows = visible.query_end - visible.query_begin;
+  if (rows <= double(kMaskRunRows) && viewport_.pixels_per_token() >= 2) {
+    const auto runs = dropped_runs(*mask_, int64_t(visible.query_begin), int64_t(std::ceil(visible.query_end)),
+                                   int64_t(visible.key_begin), int64_t(std::ceil(visible.key_end)));
+    for (const DroppedRun& r : runs)
+      draw->AddRectFilled(v2(viewport_.key_to_x(double(r.key_begin)), viewport_.query_to_y(double(r.query))),
+                          v2(viewport_.key_to_x(double(r.key_end)), viewport_.query_to_y(double(r.query + 1))),
+                          kDroppedShade);
+    return;
+  }
+  if (mask_texture_ == 0 && mask_image_.blocks > 0)
+    mask_texture_ = upload(int(mask_image_.blocks), int(mask_image_.blocks), mask_image_.pixels);
+  const double extent = double(mask_image_.blocks * mask_image_.block);
+  draw->AddImage(ImTextureID(intptr_t(mask_texture_)), v2(viewport_.key_to_x(0), viewport_.query_to_y(0)),
+                 v2(viewport_.key_to_x(extent), viewport_.query_to_y(extent)));
 }
 
 void AttentionMapCanvas::fitMap() {
@@ -192,7 +239,10 @@ void AttentionMapCanvas::dropTextures() {
     }
 }
 
-void AttentionMapCanvas::releaseGl() { dropTextures(); }
+void AttentionMapCanvas::releaseGl() {
+  dropTextures();
+  dropMaskTexture();
+}
 
 void AttentionMapCanvas::evictTiles() {
   if (tiles_.size() <= kMaxTiles) return;
@@ -231,7 +281,7 @@ bool AttentionMapCanvas::drawFrame(double seconds) {
   const VisibleRange visible = viewport_.visible();
   const double ppt = viewport_.pixels_per_token();
   lod_ = choose_level_of_detail(visible, ppt, map_.tokens, pyramid_.block_tokens(0), pyramid_.levels(),
-                                {kTileTokens, 1.0});
+                                {kTileTokens, exact_available_ ? 1.0 : INFINITY});
   while (lod_.pooled_level + 1 < pyramid_.levels() && pyramid_.cells(lod_.pooled_level) > max_texture_size_)
     ++lod_.pooled_level;
 
@@ -263,6 +313,7 @@ bool AttentionMapCanvas::drawFrame(double seconds) {
                      v2(viewport_.key_to_x(double(s.key_end)), viewport_.query_to_y(double(s.query_end))));
     }
   }
+  drawMask(visible);
   if (selected_query_ >= 0 && selected_query_ < map_.tokens) {
     const double y0 = viewport_.query_to_y(double(selected_query_));
     const double y1 = std::max(y0 + 1, viewport_.query_to_y(double(selected_query_ + 1)));
@@ -281,12 +332,25 @@ bool AttentionMapCanvas::drawFrame(double seconds) {
 
   draw_axes(draw, viewport_, labels_, kLeft, kTop);
   draw_legend(draw, scale_, legend_, scale_name(kind_) + " scale");
+  if (mask_) {
+    // Above the legend, in the right margin: what the shade means.
+    const double y = legend_.y - 2 * ImGui::GetFontSize() - 30;
+    draw->AddRectFilled(v2(legend_.x, y), v2(legend_.x + 14, y + 14), IM_COL32(90, 90, 90, 255));
+    draw->AddRectFilled(v2(legend_.x, y), v2(legend_.x + 14, y + 14), kDroppedShade);
+    draw->AddText(v2(legend_.x + 18, y), kText, "dropped");
+    draw->AddRect(v2(legend_.x, y + 18), v2(legend_.x + 14, y + 32), kText);
+    draw->AddText(v2(legend_.x + 18, y + 18), kText, "kept");
+  }
 
   // Side plots: column sums follow the key axis; diagonal sums span distances 0..n-1.
   const int plot_pixels = int(column_plot_.width);
-  const auto columns = bin_series_max(map_.column_sums, viewport_.x_to_key(a.x), viewport_.x_to_key(a.x + a.width),
-                                      plot_pixels);
-  const auto diagonals = bin_series_max(map_.diagonal_sums, 0, n, plot_pixels);
+  // A run reopened from the store kept no sums: empty series say so in the plots.
+  const auto columns = map_.column_sums.empty()
+                           ? std::vector<double>{}
+                           : bin_series_max(map_.column_sums, viewport_.x_to_key(a.x), viewport_.x_to_key(a.x + a.width),
+                                            plot_pixels);
+  const auto diagonals =
+      map_.diagonal_sums.empty() ? std::vector<double>{} : bin_series_max(map_.diagonal_sums, 0, n, plot_pixels);
   std::optional<MapCell> hover = mouse_ ? viewport_.hit(mouse_->x(), mouse_->y()) : std::nullopt;
   const double distance_x =
       hover ? diagonal_plot_.x + double(hover->query - hover->key) / n * diagonal_plot_.width : std::nan("");
@@ -305,9 +369,15 @@ bool AttentionMapCanvas::drawFrame(double seconds) {
                   map_.head, (long long)pyramid_.block_tokens(lod_.pooled_level),
                   (long long)pyramid_.block_tokens(lod_.pooled_level), lastFrameMilliseconds());
   draw->AddText(v2(4, 4), kText, status);
+  double line = 4 + ImGui::GetFontSize() + 2;
+  if (mask_) {
+    const QByteArray text = ("mask: " + mask_text_).toUtf8();
+    draw->AddText(v2(4, line), kText, text.constData());
+    line += ImGui::GetFontSize() + 2;
+  }
   if (!message_.isEmpty()) {
     const QByteArray text = message_.toUtf8();
-    draw->AddText(v2(4, 4 + ImGui::GetFontSize() + 2), IM_COL32(255, 180, 90, 255), text.constData());
+    draw->AddText(v2(4, line), IM_COL32(255, 180, 90, 255), text.constData());
   }
   if (hover) drawHover();
   return animating;
@@ -334,6 +404,9 @@ void AttentionMapCanvas::drawHover() {
   }
   if (cell->key < int64_t(map_.column_sums.size()))
     ImGui::Text("key receives %s in all", format_probability(map_.column_sums[size_t(cell->key)]).c_str());
+  const int64_t mask_row = mask_ ? cell->query - mask_->first_position() : -1;
+  if (mask_row >= 0 && mask_row < mask_->rows())
+    ImGui::TextUnformatted(mask_->kept(mask_row, cell->key) ? "the mask keeps it" : "the mask drops it");
   ImGui::EndTooltip();
 }
 

@@ -5,10 +5,12 @@
 // outside (cut from the capture's exact rows, or recomputed by the engine on demand:
 // the canvas asks with tilesWanted and draws the pooled level until they come).
 // Linear, log and rank colour scales with a legend, token labels on the axes when they
-// fit, a hover readout, and side plots of column sums and diagonal sums.
+// fit, a hover readout, side plots of column sums and diagonal sums, and the current
+// mask of the mask lab drawn over the map (mask_overlay.h: dropped entries shaded).
 #include <QPoint>
 #include <QString>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "views/imgui_canvas.h"
 #include "views/map_level_of_detail.h"
 #include "views/map_viewport.h"
+#include "views/mask_overlay.h"
 #include "views/pooled_pyramid.h"
 
 namespace attnscope::views {
@@ -48,6 +51,16 @@ class AttentionMapCanvas : public ImGuiCanvas {
   void addTiles(int layer, int head, std::vector<ExactTile> tiles);
   // A line at the bottom of the map (why exact tiles are missing, for example).
   void setMessage(const QString& message);
+
+  // Whether exact tiles can be had for the head shown (not for a run reopened from the
+  // store: its pooled maps are all there is); without, the pooled means serve every zoom.
+  void setExactAvailable(bool available);
+
+  // The kept set of the head shown under the current mask (its rows are the map's), with
+  // a line saying which mask it is; cleared by setHead and clearMask.
+  void setMask(std::shared_ptr<const kernels::KeptKeys> kept, const QString& description);
+  void clearMask();
+  bool hasMask() const { return mask_ != nullptr; }
 
   void fitMap();
   void showWindow(double key_begin, double key_end, double query_begin, double query_end);
@@ -90,6 +103,8 @@ class AttentionMapCanvas : public ImGuiCanvas {
   void evictTiles();
   void layoutAreas();
   void drawHover();
+  void drawMask(const VisibleRange& visible);
+  void dropMaskTexture();
   float valueAt(int64_t query, int64_t key, bool* exact) const;
 
   HeadMap map_;
@@ -103,6 +118,12 @@ class AttentionMapCanvas : public ImGuiCanvas {
   MapViewport viewport_;
   ScreenRect column_plot_, diagonal_plot_, legend_;
   int max_texture_size_ = 4096;
+
+  bool exact_available_ = true;
+  std::shared_ptr<const kernels::KeptKeys> mask_;
+  QString mask_text_;
+  MaskBlockImage mask_image_;
+  unsigned mask_texture_ = 0;
 
   std::map<TileKey, Tile> tiles_;
   std::vector<unsigned> level_textures_;

@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <limits>
 
 namespace attnscope::views {
@@ -47,6 +48,28 @@ PackedColor ramp_color(double t) {
   const double f = (t - a.t) / (b.t - a.t);
   auto mix = [f](double x, double y) { return uint8_t(std::lround(x + (y - x) * f)); };
   return pack_color(mix(a.r, b.r), mix(a.g, b.g), mix(a.b, b.b));
+}
+
+PackedColor diverging_color(double t) {
+  if (!(t >= 0)) t = 0;
+  if (t > 1) t = 1;
+  // Blue (33, 102, 172) -> pale (247, 247, 247) -> red (178, 24, 43), ColorBrewer's RdBu ends.
+  const bool upper = t > 0.5;
+  const double f = upper ? (t - 0.5) * 2 : t * 2;
+  const double from[3] = {upper ? 247.0 : 33.0, upper ? 247.0 : 102.0, upper ? 247.0 : 172.0};
+  const double to[3] = {upper ? 178.0 : 247.0, upper ? 24.0 : 247.0, upper ? 43.0 : 247.0};
+  auto mix = [f](double x, double y) { return uint8_t(std::lround(x + (y - x) * f)); };
+  return pack_color(mix(from[0], to[0]), mix(from[1], to[1]), mix(from[2], to[2]));
+}
+
+PackedColor category_color(int index) {
+  // Okabe-Ito's colour-blind safe palette.
+  static constexpr PackedColor kPalette[] = {pack_color(230, 159, 0),  pack_color(86, 180, 233),
+                                             pack_color(0, 158, 115),  pack_color(240, 228, 66),
+                                             pack_color(0, 114, 178),  pack_color(213, 94, 0),
+                                             pack_color(204, 121, 167), pack_color(150, 150, 150)};
+  const int n = int(std::size(kPalette));
+  return kPalette[((index % n) + n) % n];
 }
 
 ColorScale ColorScale::linear(double max) {

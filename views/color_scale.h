@@ -25,6 +25,12 @@ constexpr PackedColor pack_color(uint8_t r, uint8_t g, uint8_t b, uint8_t a = 25
 // lightness rising throughout so that the order reads in grey too. t is clamped.
 PackedColor ramp_color(double t);
 
+// Differences around zero: blue below (t < 0.5), near white at 0.5, red above. t is clamped.
+PackedColor diverging_color(double t);
+
+// Classes (a head's pattern): a distinct colour per index, repeating after eight.
+PackedColor category_color(int index);
+
 // Cells with no value (the causal future above the diagonal, data not loaded yet).
 constexpr PackedColor kNoValueColor = pack_color(38, 38, 42);
 

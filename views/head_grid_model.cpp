@@ -22,6 +22,17 @@ double finite_max(const std::vector<double>& values, double floor) {
 
 }  // namespace
 
+std::string HeadMetricColumn::format(double v) const {
+  if (!std::isfinite(v)) return "n/a";
+  if (categorical()) {
+    const auto i = int64_t(v);
+    return i >= 0 && i < int64_t(categories.size()) ? categories[size_t(i)] : "n/a";
+  }
+  char number[32];
+  std::snprintf(number, sizeof number, diverging ? "%+.*f" : "%.*f", decimals, v);
+  return number;
+}
+
 GridGeometry GridGeometry::fit(double width, double height, int layers, int heads, double label_margin,
                                double max_cell) {
   GridGeometry g;
@@ -80,6 +91,18 @@ void HeadGridModel::add_metric(HeadMetricColumn column) {
   columns_.push_back(std::move(column));
 }
 
+void HeadGridModel::set_metric(HeadMetricColumn column) {
+  if (const auto index = find_metric(column.name)) {
+    const size_t cells = size_t(layers_) * size_t(heads_);
+    if (column.values.size() != cells)
+      throw Error("head grid metric '" + column.name + "'",
+                  "has " + std::to_string(column.values.size()) + " values for " + std::to_string(cells) + " heads");
+    columns_[size_t(*index)] = std::move(column);
+    return;
+  }
+  add_metric(std::move(column));
+}
+
 std::optional<int> HeadGridModel::find_metric(const std::string& name) const {
   for (size_t i = 0; i < columns_.size(); ++i)
     if (columns_[i].name == name) return int(i);
@@ -107,13 +130,7 @@ std::string HeadGridModel::describe(int layer, int head) const {
   std::string text = "layer " + std::to_string(layer) + ", head " + std::to_string(head);
   if (layer < 0 || head < 0 || layer >= layers_ || head >= heads_) return text;
   for (const auto& c : columns_) {
-    const double v = c.values[size_t(layer) * size_t(heads_) + size_t(head)];
-    char number[32];
-    if (std::isfinite(v))
-      std::snprintf(number, sizeof number, "%.*f", c.decimals, v);
-    else
-      std::snprintf(number, sizeof number, "n/a");
-    text += "\n" + c.name + ": " + number;
+    text += "\n" + c.name + ": " + c.format(c.values[size_t(layer) * size_t(heads_) + size_t(head)]);
   }
   return text;
 }

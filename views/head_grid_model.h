@@ -18,6 +18,14 @@ struct HeadMetricColumn {
   double domain_min = 0;       // the colour ramp's ends
   double domain_max = 1;
   int decimals = 3;            // how the hover text prints it
+  // A class per head (the profile's pattern): values are indices into it, coloured apart.
+  std::vector<std::string> categories{};
+  // Values around 0 (differences between runs): coloured blue below, red above.
+  bool diverging = false;
+
+  bool categorical() const { return !categories.empty(); }
+  // The value as the hover text and the cells write it ("n/a" when missing).
+  std::string format(double value) const;
 };
 
 struct GridCell {
@@ -51,6 +59,8 @@ class HeadGridModel {
 
   // Adds a column (its values must have layers * heads entries: attnscope::Error otherwise).
   void add_metric(HeadMetricColumn column);
+  // Replaces the column of the same name, or adds it (the same checks as add_metric).
+  void set_metric(HeadMetricColumn column);
   int metric_count() const { return int(columns_.size()); }
   const HeadMetricColumn& metric(int index) const { return columns_.at(size_t(index)); }
   std::optional<int> find_metric(const std::string& name) const;
@@ -58,6 +68,7 @@ class HeadGridModel {
   void select_metric(int index);
   int selected_metric() const { return selected_; }
 
+  const HeadMetricColumn& selected() const { return columns_.at(size_t(selected_)); }
   // The selected metric's value and its place in the metric's domain ([0, 1], NaN when missing).
   double value(int layer, int head) const;
   double normalized(int layer, int head) const;

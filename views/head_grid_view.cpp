@@ -58,13 +58,22 @@ class HeadGridCanvas : public QWidget {
     for (int l = 0; l < m.layers(); ++l)
       for (int h = 0; h < m.heads(); ++h) {
         const QRectF cell(g.left + h * g.cell_width, g.top + l * g.cell_height, g.cell_width - 1, g.cell_height - 1);
+        const HeadMetricColumn& column = m.selected();
+        const double v = m.value(l, h);
         const double t = m.normalized(l, h);
-        const QColor fill = to_qcolor(std::isfinite(t) ? ramp_color(t) : kNoValueColor);
+        PackedColor color = kNoValueColor;
+        if (column.categorical() && std::isfinite(v))
+          color = category_color(int(v));
+        else if (std::isfinite(t))
+          color = column.diverging ? diverging_color(t) : ramp_color(t);
+        const QColor fill = to_qcolor(color);
         p.fillRect(cell, fill);
-        if (g.cell_width >= 34 && std::isfinite(m.value(l, h))) {
+        if (g.cell_width >= 34 && std::isfinite(v)) {
           p.setPen(fill.lightnessF() > 0.55 ? Qt::black : Qt::white);
-          const int decimals = std::min(m.metric(m.selected_metric()).decimals, 2);
-          p.drawText(cell, Qt::AlignCenter, QString::number(m.value(l, h), 'f', decimals));
+          const QString text = column.categorical()
+                                   ? QString::fromStdString(column.format(v)).left(int(g.cell_width / 7))
+                                   : QString::number(v, 'f', std::min(column.decimals, 2));
+          p.drawText(cell, Qt::AlignCenter, text);
         }
       }
     if (const auto s = owner_->selected_) {
@@ -161,8 +170,15 @@ void HeadGridView::chooseMetric(int index) {
   const bool changed = index != model_.selected_metric();
   model_.select_metric(index);
   const auto& m = model_.metric(index);
-  range_->setText(QString::fromStdString(m.description) +
-                  tr(" (colour from %1 to %2)").arg(m.domain_min, 0, 'g', 3).arg(m.domain_max, 0, 'g', 3));
+  QString range;
+  if (m.categorical()) {
+    QStringList names;
+    for (const auto& c : m.categories) names << QString::fromStdString(c);
+    range = tr(" (classes: %1)").arg(names.join(", "));
+  } else {
+    range = tr(" (colour from %1 to %2)").arg(m.domain_min, 0, 'g', 3).arg(m.domain_max, 0, 'g', 3);
+  }
+  range_->setText(QString::fromStdString(m.description) + range);
   canvas_->update();
   if (changed) emit metricChanged(QString::fromStdString(m.name));
 }

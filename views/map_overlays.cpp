@@ -133,7 +133,10 @@ void draw_series_plot(ImDrawList* draw, const ScreenRect& rect, std::span<const 
   for (double b : bins)
     if (std::isfinite(b)) max = std::max(max, b);
   char peak[48];
-  std::snprintf(peak, sizeof peak, "  (max %s, log scale)", format_probability(max).c_str());
+  if (bins.empty())
+    std::snprintf(peak, sizeof peak, "  (not stored with this run)");
+  else
+    std::snprintf(peak, sizeof peak, "  (max %s, log scale)", format_probability(max).c_str());
   const std::string heading = title + peak;
   draw->AddText(v2(rect.x + 4, rect.y + 2), kAxisText, heading.c_str());
   const double plot_top = rect.y + font + 4;

@@ -26,6 +26,7 @@ void draw_legend(ImDrawList* draw, const ColorScale& scale, const ScreenRect& re
 
 // Bars of `bins` (one a pixel column of `rect`, NaN: none) on a logarithmic axis over
 // four decades below the largest, with a title; `marker_x` (if finite) draws a line.
+// No bins at all: the series was not kept (a run reopened from the store), and the title says so.
 void draw_series_plot(ImDrawList* draw, const ScreenRect& rect, std::span<const double> bins,
                       const std::string& title, double marker_x);
 

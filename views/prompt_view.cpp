@@ -10,6 +10,7 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include "views/task_prompt_form.h"
 #include "views/token_table_model.h"
 
 namespace attnscope::views {
@@ -17,10 +18,22 @@ namespace attnscope::views {
 PromptView::PromptView(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
+  task_form_ = new TaskPromptForm(this);
+  task_form_->setObjectName("taskForm");
+  layout->addWidget(task_form_);
   auto* splitter = new QSplitter(Qt::Vertical, this);
-  editor_ = new QPlainTextEdit(splitter);
+  auto* text_box = new QWidget(splitter);
+  auto* text_layout = new QVBoxLayout(text_box);
+  text_layout->setContentsMargins(0, 0, 0, 0);
+  editor_ = new QPlainTextEdit(text_box);
   editor_->setObjectName("promptText");
-  editor_->setPlaceholderText(tr("Type a prompt, or open a text file."));
+  editor_->setPlaceholderText(tr("Type a prompt, open a text file, or generate a task."));
+  text_layout->addWidget(editor_, 1);
+  task_label_ = new QLabel(text_box);
+  task_label_->setObjectName("taskDescription");
+  task_label_->setWordWrap(true);
+  task_label_->setVisible(false);
+  text_layout->addWidget(task_label_);
   auto* tokens_box = new QWidget(splitter);
   auto* tokens_layout = new QVBoxLayout(tokens_box);
   tokens_layout->setContentsMargins(0, 0, 0, 0);
@@ -34,7 +47,7 @@ PromptView::PromptView(QWidget* parent) : QWidget(parent) {
   table_->verticalHeader()->setDefaultSectionSize(18);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   tokens_layout->addWidget(table_);
-  splitter->addWidget(editor_);
+  splitter->addWidget(text_box);
   splitter->addWidget(tokens_box);
   layout->addWidget(splitter, 1);
 
@@ -70,7 +83,10 @@ PromptView::PromptView(QWidget* parent) : QWidget(parent) {
   settle_.setSingleShot(true);
   settle_.setInterval(250);
   connect(&settle_, &QTimer::timeout, this, [this] { emit textChanged(text()); });
-  connect(editor_, &QPlainTextEdit::textChanged, this, [this] { settle_.start(); });
+  connect(editor_, &QPlainTextEdit::textChanged, this, [this] {
+    if (has_task_ && editor_->toPlainText() != task_text_) dropTask();
+    settle_.start();
+  });
   connect(open, &QPushButton::clicked, this, &PromptView::openFileRequested);
   connect(generate_, &QSpinBox::valueChanged, this, &PromptView::runSettingsChanged);
   connect(exact_, &QSpinBox::valueChanged, this, &PromptView::runSettingsChanged);
@@ -83,9 +99,33 @@ PromptView::PromptView(QWidget* parent) : QWidget(parent) {
 QString PromptView::text() const { return editor_->toPlainText(); }
 
 void PromptView::setText(const QString& text) {
+  editor_->setPlainText(text);  // drops a task whose text this is not
+  settle_.stop();
+  emit textChanged(text);
+}
+
+void PromptView::setTaskPrompt(const QString& text, const QString& description) {
+  task_text_ = text;
+  has_task_ = true;
+  task_label_->setText(description);
+  task_label_->setStyleSheet({});
+  task_label_->setVisible(true);
   editor_->setPlainText(text);
   settle_.stop();
   emit textChanged(text);
+}
+
+void PromptView::setTaskMessage(const QString& message) {
+  task_label_->setText(message);
+  task_label_->setStyleSheet(QStringLiteral("color: #c0392b"));
+  task_label_->setVisible(!message.isEmpty());
+}
+
+void PromptView::dropTask() {
+  has_task_ = false;
+  task_text_.clear();
+  task_label_->setVisible(false);
+  emit taskDropped();
 }
 
 int64_t PromptView::generateTokens() const { return generate_->value(); }
@@ -109,6 +149,7 @@ void PromptView::setRunning(bool running) {
   running_ = running;
   run_->setEnabled(!running && run_enabled_);
   cancel_->setEnabled(running);
+  task_form_->setGenerateEnabled(run_enabled_);
 }
 
 void PromptView::setRunEnabled(bool enabled) {

@@ -1,7 +1,8 @@
 #pragma once
-// The prompt panel: free text or a text file's contents, the run's options (tokens
-// to generate, exact rows kept), Run and Cancel, and the prompt's tokens (count, ids
-// and texts). Generated tasks (needle, passkey, repeated tokens) join here later.
+// The prompt panel: free text, a text file's contents or a generated task (needle,
+// passkey, repeated tokens: TaskPromptForm), the run's options (tokens to generate, exact
+// rows kept), Run and Cancel, and the prompt's tokens (count, ids and texts). A generated
+// prompt stays the task (its ids run as they are) until its text is edited.
 #include <QString>
 #include <QTimer>
 #include <QWidget>
@@ -17,6 +18,7 @@ class QTableView;
 
 namespace attnscope::views {
 
+class TaskPromptForm;
 class TokenTableModel;
 
 struct PromptToken {
@@ -44,6 +46,12 @@ class PromptView : public QWidget {
   void setRunning(bool running);
   void setRunEnabled(bool enabled);
 
+  TaskPromptForm* taskForm() const { return task_form_; }
+  // Shows a generated prompt: its text in the editor and `description` below it.
+  void setTaskPrompt(const QString& text, const QString& description);
+  bool hasTaskPrompt() const { return has_task_; }
+  void setTaskMessage(const QString& message);
+
  signals:
   // The text settled after an edit (debounced), or was replaced.
   void textChanged(const QString& text);
@@ -52,9 +60,17 @@ class PromptView : public QWidget {
   void runSettingsChanged();
   void cancelRequested();
   void openFileRequested();
+  // The text no longer is the generated task's (edited or replaced).
+  void taskDropped();
 
  private:
+  void dropTask();
+
   QPlainTextEdit* editor_ = nullptr;
+  TaskPromptForm* task_form_ = nullptr;
+  QLabel* task_label_ = nullptr;
+  QString task_text_;
+  bool has_task_ = false;
   QSpinBox* generate_ = nullptr;
   QSpinBox* exact_ = nullptr;
   QPushButton* run_ = nullptr;
