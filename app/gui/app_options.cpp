@@ -33,6 +33,7 @@ AppOptions parse_app_options(const QStringList& arguments) {
       {"screenshot", "After the run, save PNG screenshots of the views into DIR and quit.", "DIR"},
       {"size", "Window size in pixels.", "WxH"},
       {"fresh", "Start from the default layout and settings."},
+      {"db", "The store profile runs go to and History reads (default: the user's store).", "FILE"},
   });
   parser.process(arguments);
 
@@ -67,6 +68,7 @@ AppOptions parse_app_options(const QStringList& arguments) {
     o.size = QSize(w, h);
   }
   o.fresh = parser.isSet("fresh");
+  o.database = parser.value("db");
   return o;
 }
 

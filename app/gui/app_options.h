@@ -22,6 +22,7 @@ struct AppOptions {
   QString screenshot_dir;        // --screenshot DIR: after the run, save the views as PNG and quit
   std::optional<QSize> size;     // --size WxH: the window's size
   bool fresh = false;            // --fresh: ignore the saved layout and settings (they are still written)
+  QString database;              // --db FILE: the store (default: the saved one, else the user's store)
 };
 
 // Parses `arguments` (argv as Qt has it, the program first). attnscope::Error naming the

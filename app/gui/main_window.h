@@ -1,15 +1,20 @@
 #pragma once
 // The main window: the attention map in the middle, the other views in dock panels
-// (model, prompt, overview, tokens; the mask lab, profiles and history join the same
-// way through addPanel), menus, and a status bar with the device, memory use and the
-// run's progress. Window layout and settings persist in QSettings between runs. It wires
-// the session's results to the views and the views' intents to the session.
+// (model, prompt, overview, tokens, mask lab, profiles, history), menus, and a status bar
+// with the device, memory use and the progress of what runs. Window layout and settings
+// persist in QSettings between runs. It wires the session's results to the views and the
+// views' intents to the session: main_window_run.cpp (runs, the map, tokens, tasks),
+// main_window_masks.cpp (the mask lab), main_window_store.cpp (profile jobs, the profiles
+// table, history), main_window_export.cpp (the Export menu).
 #include <QMainWindow>
 #include <QPointer>
+#include <filesystem>
 #include <memory>
 
 #include "app/gui/app_options.h"
 #include "app/gui/session.h"
+#include "app/gui/stored_run.h"
+#include "views/head_grid_model.h"
 
 class QDockWidget;
 class QLabel;
@@ -19,8 +24,12 @@ class QProgressBar;
 namespace attnscope::views {
 class AttentionMapPanel;
 class HeadGridView;
+class MaskLabView;
 class ModelInfoView;
+class ProfileJobForm;
+class ProfileTableView;
 class PromptView;
+class RunHistoryView;
 class TokenView;
 }  // namespace attnscope::views
 
@@ -34,7 +43,10 @@ class MainWindow : public QMainWindow {
   ~MainWindow() override;
 
   // A dock panel named `id` (its objectName, the key of the saved layout), listed in View.
-  QDockWidget* addPanel(const QString& id, const QString& title, QWidget* widget, Qt::DockWidgetArea area);
+  // `scrolling`: the widget sits in a scroll area, so that a tall panel does not make the
+  // window taller than the screen.
+  QDockWidget* addPanel(const QString& id, const QString& title, QWidget* widget, Qt::DockWidgetArea area,
+                        bool scrolling = false);
 
   Session* session() const { return session_; }
   views::AttentionMapPanel* mapPanel() const { return map_; }
@@ -42,7 +54,13 @@ class MainWindow : public QMainWindow {
   views::TokenView* tokenView() const { return tokens_; }
   views::ModelInfoView* modelView() const { return model_view_; }
   views::PromptView* promptView() const { return prompt_; }
+  views::MaskLabView* maskLab() const { return mask_lab_; }
+  views::ProfileJobForm* profileForm() const { return profile_form_; }
+  views::ProfileTableView* profileTable() const { return profiles_; }
+  views::RunHistoryView* history() const { return history_; }
   QDockWidget* panel(const QString& id) const;
+  // The store profile jobs write to and History reads.
+  const std::filesystem::path& database() const { return database_; }
 
   void openModel(const QString& directory);
   void startRun();
@@ -54,9 +72,20 @@ class MainWindow : public QMainWindow {
   // tokenWeightsShown when done (at once, or when a recomputed row arrives).
   void updateTokenWeights();
 
+  // Mask lab: evaluates the panel's plan on the last run; curves of its checked families.
+  void evaluateMasks();
+  void computeMaskCurves();
+  // Profiles and history.
+  void startProfile();
+  void refreshHistory();
+  void openStoredRun(store::RunId run);
+  void compareStoredRuns(store::RunId a, store::RunId b);
+  void showStoredUnit(int index);
+
  signals:
   void headShown(int layer, int head);
   void tokenWeightsShown();
+  void maskShown();  // the shown head's mask reached the map
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -65,8 +94,11 @@ class MainWindow : public QMainWindow {
 
  private:
   void buildMenus();
+  void buildExportMenu(QMenu* menu);
   void buildStatusBar();
   void connectSession();
+  void connectMaskLab();
+  void connectStore();
   void restoreSettings(const AppOptions& options);
   void saveSettings();
   void rebuildRecentMenu();
@@ -75,12 +107,25 @@ class MainWindow : public QMainWindow {
   void loadPromptFile(const QString& path);
   void resetLayout();
   void tokenize(const QString& text);
+  void generateTaskPrompt();
   void updateMemory();
+  void showProgress(const QString& format, qint64 done, qint64 total);
+  void hideProgress();
+  // The overview's grid: the base (capture summaries or stored metrics) plus the mask
+  // lab's columns while they belong to the run shown.
+  void showGrid();
+  void requestMaskOverlay();
+  void loadMaskPlan();
+  void saveMaskPlan();
+  void exportView(QWidget* widget, const QString& name);
+  void exportMap();
   // Session results.
   void onModelOpened(const std::shared_ptr<const LoadedModel>& model);
   void onRunFinished(const std::shared_ptr<const RunResult>& run);
   void onRunFailed(const QString& message);
   void onTilesWanted(int layer, int head, const std::vector<views::TileKey>& tiles);
+  void onMasksEvaluated(const std::shared_ptr<const MaskEvaluation>& evaluation);
+  void onProfileFinished(const std::shared_ptr<const ProfileOutcome>& outcome);
 
   Session* session_ = nullptr;
   views::AttentionMapPanel* map_ = nullptr;
@@ -88,6 +133,10 @@ class MainWindow : public QMainWindow {
   views::TokenView* tokens_ = nullptr;
   views::ModelInfoView* model_view_ = nullptr;
   views::PromptView* prompt_ = nullptr;
+  views::MaskLabView* mask_lab_ = nullptr;
+  views::ProfileJobForm* profile_form_ = nullptr;
+  views::ProfileTableView* profiles_ = nullptr;
+  views::RunHistoryView* history_ = nullptr;
   QMenu* view_menu_ = nullptr;
   QMenu* recent_menu_ = nullptr;
   QLabel* device_label_ = nullptr;
@@ -96,7 +145,15 @@ class MainWindow : public QMainWindow {
   QByteArray default_state_;
   QStringList recent_;
   QString opening_;
+  std::filesystem::path database_;
   std::shared_ptr<const RunResult> run_;
+  std::shared_ptr<const tasks::TaskPrompt> task_prompt_;
+  // What the map and grid show: the live run, or a run reopened from the store.
+  std::shared_ptr<const StoredRun> stored_;
+  std::shared_ptr<const StoredMaps> stored_maps_;
+  views::HeadGridModel base_grid_;
+  bool has_grid_ = false;
+  std::shared_ptr<const MaskEvaluation> mask_evaluation_;  // of run_, while it is shown
   int layer_ = -1, head_ = -1;
   quint64 device_memory_ = 0;
   bool quiet_errors_ = false;

@@ -9,10 +9,15 @@
 
 #include "app/gui/main_window.h"
 #include "app/gui/recent_models.h"
+#include "app/gui/sample_model.h"
 #include "views/attention_map_panel.h"
+#include "views/head_grid_metrics.h"
 #include "views/head_grid_view.h"
+#include "views/mask_lab_view.h"
+#include "views/profile_job_form.h"
 #include "views/model_info_view.h"
 #include "views/prompt_view.h"
+#include "views/task_prompt_form.h"
 #include "views/token_text.h"
 #include "views/token_view.h"
 
@@ -38,14 +43,12 @@ void MainWindow::connectSession() {
   });
   connect(session_, &Session::runStarted, this, [this] {
     prompt_->setRunning(true);
-    progress_->setRange(0, 0);
-    progress_->setVisible(true);
+    profile_form_->setRunEnabled(false);
+    showProgress(tr("starting"), 0, 0);
     statusBar()->showMessage(tr("Running..."));
   });
   connect(session_, &Session::runProgress, this, [this](qint64 done, qint64 total, bool decoding) {
-    progress_->setRange(0, int(total));
-    progress_->setValue(int(done));
-    progress_->setFormat(decoding ? tr("generating %v/%m") : tr("prefill %v/%m"));
+    showProgress(decoding ? tr("generating %v/%m") : tr("prefill %v/%m"), done, total);
   });
   connect(session_, &Session::runFinished, this, &MainWindow::onRunFinished);
   connect(session_, &Session::runFailed, this, &MainWindow::onRunFailed);
@@ -67,6 +70,20 @@ void MainWindow::connectSession() {
   });
   connect(session_, &Session::deviceMemory, this, [this](quint64 bytes) { device_memory_ = bytes; });
 
+  connect(session_, &Session::taskPromptReady, this, [this](std::shared_ptr<const tasks::TaskPrompt> task) {
+    task_prompt_ = task;
+    QString description = QString::fromStdString(task->description);
+    if (!task->expected_answer.empty())
+      description += tr("; expected answer '%1'").arg(QString::fromStdString(task->expected_answer));
+    if (!task->format_note.empty()) description += " (" + QString::fromStdString(task->format_note) + ")";
+    prompt_->setTaskPrompt(QString::fromStdString(task->text), tr("Generated: %1").arg(description));
+  });
+  connect(session_, &Session::taskPromptFailed, this, [this](const QString& message) {
+    prompt_->setTaskMessage(message);
+    statusBar()->showMessage(tr("Task: %1").arg(message), 10000);
+  });
+  connect(prompt_->taskForm(), &views::TaskPromptForm::generateRequested, this, &MainWindow::generateTaskPrompt);
+  connect(prompt_, &views::PromptView::taskDropped, this, [this] { task_prompt_.reset(); });
   connect(prompt_, &views::PromptView::textChanged, this, &MainWindow::tokenize);
   connect(prompt_, &views::PromptView::runRequested, this, &MainWindow::startRun);
   connect(prompt_, &views::PromptView::cancelRequested, session_, &Session::cancelRun);
@@ -108,7 +125,31 @@ void MainWindow::onModelOpened(const std::shared_ptr<const LoadedModel>& model) 
   overview_->clear(tr("No run yet."));
   tokens_->clear(tr("No run yet."));
   prompt_->setRunEnabled(true);
+  prompt_->taskForm()->setMaxLength(context);
+  mask_lab_->setShape(facts.spec.num_layers, facts.spec.num_heads);
+  mask_lab_->setRunAvailable(false);
+  mask_evaluation_.reset();
+  stored_.reset();
+  stored_maps_.reset();
+  has_grid_ = false;
+  profile_form_->setRunEnabled(!session_->running());
+  if (task_prompt_) {  // made for the previous model's tokenizer
+    task_prompt_.reset();
+    prompt_->setText(prompt_->text());
+  }
   tokenize(prompt_->text());
+}
+
+void MainWindow::generateTaskPrompt() {
+  const auto samples = find_sample_data(program_directory());
+  if (!samples) {
+    prompt_->setTaskMessage(tr("The bundled prompts (sample_data/prompts) were not found; set ATTNSCOPE_SAMPLE_DIR."));
+    return;
+  }
+  const views::TaskFormValues v = prompt_->taskForm()->values();
+  prompt_->setTaskMessage(tr("Generating..."));
+  session_->makeTaskPrompt(TaskChoice{v.task, v.length, v.depth, v.seed, v.needle, v.copies},
+                           QString::fromStdString((*samples / "prompts").string()));
 }
 
 void MainWindow::tokenize(const QString& text) {
@@ -116,7 +157,9 @@ void MainWindow::tokenize(const QString& text) {
   if (!model) return;
   try {
     const std::string utf8 = text.toStdString();
-    const auto ids = model->tokenizer->encode(utf8, true);
+    // A generated task runs its own ids (repeated random tokens would not survive a re-encoding).
+    const bool task = task_prompt_ && prompt_->hasTaskPrompt();
+    const auto ids = task ? task_prompt_->ids : model->tokenizer->encode(utf8, true);
     std::vector<views::PromptToken> rows;
     rows.reserve(ids.size());
     for (int32_t id : ids) rows.push_back({id, model->tokenizer->decode(std::span(&id, 1), false)});
@@ -131,15 +174,22 @@ void MainWindow::tokenize(const QString& text) {
 
 void MainWindow::startRun() {
   if (!session_->model() || session_->running()) return;
-  session_->run(prompt_->text(), settings_of(*prompt_));
+  session_->run(RunInput{prompt_->text(), prompt_->hasTaskPrompt() ? task_prompt_ : nullptr}, settings_of(*prompt_));
 }
 
 void MainWindow::onRunFinished(const std::shared_ptr<const RunResult>& run) {
   prompt_->setRunning(false);
-  progress_->setVisible(false);
+  profile_form_->setRunEnabled(true);
+  hideProgress();
   run_ = run;
+  stored_.reset();
+  stored_maps_.reset();
+  mask_evaluation_.reset();
   const auto& spec = session_->model()->facts.spec;
-  overview_->setModel(views::HeadGridModel::from_summaries(run->summaries, spec.num_layers, spec.num_heads));
+  base_grid_ = views::HeadGridModel::from_summaries(run->summaries, spec.num_layers, spec.num_heads);
+  has_grid_ = true;
+  showGrid();
+  mask_lab_->setRunAvailable(true);
   tokens_->setTokens(run->pieces);
   {
     // The query that predicts the answer: the prompt's last token.
@@ -152,11 +202,13 @@ void MainWindow::onRunFinished(const std::shared_ptr<const RunResult>& run) {
   statusBar()->showMessage(tr("Ran %1 tokens in %2 s%3").arg(run->rows()).arg(run->seconds, 0, 'f', 2).arg(continuation));
   const bool keep = layer_ >= 0 && layer_ < spec.num_layers && head_ >= 0 && head_ < spec.num_heads;
   showHead(keep ? layer_ : spec.num_layers - 1, keep ? head_ : 0);
+  if (mask_lab_->live()) evaluateMasks();
 }
 
 void MainWindow::onRunFailed(const QString& message) {
   prompt_->setRunning(false);
-  progress_->setVisible(false);
+  profile_form_->setRunEnabled(true);
+  hideProgress();
   if (message.endsWith(QStringLiteral("cancelled"))) {
     statusBar()->showMessage(tr("Run cancelled"), 5000);
     return;
@@ -165,32 +217,56 @@ void MainWindow::onRunFailed(const QString& message) {
 }
 
 void MainWindow::showHead(int layer, int head) {
-  if (!run_) return;
+  if (!run_ && !stored_) return;
   try {
-    views::HeadMap map = head_map(run_, layer, head);
-    layer_ = layer;
-    head_ = head;
-    overview_->setSelectedHead(layer, head);
-    std::vector<std::string> labels = run_->pieces;
-    map_->canvas()->setHead(std::move(map), std::move(labels));
+    if (stored_) {
+      // A reopened run: its pooled maps when the prompt stored them; no tokens, no exact tiles.
+      layer_ = layer;
+      head_ = head;
+      overview_->setSelectedHead(layer, head);
+      if (stored_maps_ && stored_maps_->tokens > 0) {
+        map_->canvas()->setHead(stored_head_map(stored_maps_, layer, head), {});
+        map_->canvas()->setExactAvailable(false);
+        map_->canvas()->setMessage(tr("run %1 from the store: pooled means only").arg(int64_t(stored_->record.id)));
+      } else {
+        map_->canvas()->clear(tr("Run %1 stored no pooled maps (profile with \"store pooled maps\" on).")
+                                  .arg(int64_t(stored_->record.id)));
+      }
+    } else {
+      views::HeadMap map = head_map(run_, layer, head);
+      layer_ = layer;
+      head_ = head;
+      overview_->setSelectedHead(layer, head);
+      std::vector<std::string> labels = run_->pieces;
+      map_->canvas()->setHead(std::move(map), std::move(labels));
+      updateTokenWeights();
+      requestMaskOverlay();
+    }
     // "layer 7, head 2: sink mass 0.089, local mass 0.198, entropy 3.189" (the rest on hover).
     const QStringList lines = QString::fromStdString(overview_->model().describe(layer, head)).split('\n');
     map_->setHeadTitle(lines.front() + ": " + lines.mid(1, 3).join(", "));
-    updateTokenWeights();
     emit headShown(layer, head);
   } catch (const std::exception& e) {
     showError(tr("Head"), QString::fromStdString(e.what()));
   }
 }
 
+void MainWindow::showGrid() {
+  if (!has_grid_) return;
+  views::HeadGridModel grid = base_grid_;
+  if (mask_evaluation_ && run_ && !stored_ && mask_evaluation_->run_id == run_->id)
+    views::set_mask_metrics(grid, mask_evaluation_->heads);
+  overview_->setModel(std::move(grid));
+}
+
 void MainWindow::onTilesWanted(int layer, int head, const std::vector<views::TileKey>& tiles) {
-  if (!run_ || layer != layer_ || head != head_) return;
+  if (!run_ || stored_ || layer != layer_ || head != head_) return;
   map_->canvas()->setMessage(tiles.empty() ? QString() : tr("recomputing %1 exact tiles...").arg(tiles.size()));
   session_->requestTiles({run_->id, layer, head, views::AttentionMapCanvas::kTileTokens, tiles});
 }
 
 void MainWindow::updateTokenWeights() {
-  if (!run_ || layer_ < 0) return;
+  if (!run_ || stored_ || layer_ < 0) return;
   const views::HeadMap map = head_map(run_, layer_, head_);
   if (tokens_->mode() == views::TokenView::Mode::Received) {
     tokens_->setWeights(views::mean_attention_received(map),

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "analysis/capture/capture.h"
+#include "analysis/tasks/task_prompt.h"
 #include "views/head_map.h"
 
 namespace attnscope::gui {
@@ -20,6 +21,7 @@ struct RunSettings {
 struct RunResult {
   uint64_t id = 0;
   std::string prompt_text;
+  std::shared_ptr<const tasks::TaskPrompt> task;  // the generated task the prompt is, if it is one
   std::vector<int32_t> prompt;        // ids
   std::vector<int32_t> continuation;  // generated ids
   std::string continuation_text;

@@ -1,5 +1,6 @@
 #include "app/gui/sample_model.h"
 
+#include <QCoreApplication>
 #include <cstdlib>
 
 namespace attnscope::gui {
@@ -9,6 +10,8 @@ namespace {
 constexpr const char* kSampleModel = "sample-llama";
 
 }  // namespace
+
+std::filesystem::path program_directory() { return QCoreApplication::applicationDirPath().toStdString(); }
 
 std::vector<std::filesystem::path> sample_data_candidates(const std::filesystem::path& program_dir) {
   std::vector<std::filesystem::path> out;

@@ -8,6 +8,9 @@
 
 namespace attnscope::gui {
 
+// The running program's folder (QCoreApplication::applicationDirPath).
+std::filesystem::path program_directory();
+
 // The folders searched for sample_data, in order.
 std::vector<std::filesystem::path> sample_data_candidates(const std::filesystem::path& program_dir);
 

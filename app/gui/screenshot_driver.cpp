@@ -94,7 +94,7 @@ void ScreenshotDriver::onRunFinished() {
       canvas->showWindow(from, double(n), from, double(n));
       whenMapSettles([this] {
         saveMap("map_last_tokens");
-        finish();
+        tourTask();
       });
     });
     tokens->setQuery(int64_t(window_->session()->lastRun()->prompt.size()) - 1);
@@ -156,6 +156,17 @@ void ScreenshotDriver::saveMap(const QString& name) {
   }
   manifest_ << QString("%1.png %2 %3").arg(name).arg(canvas->width()).arg(canvas->height());
   std::printf("screenshot %s %dx%d\n", file.toLocal8Bit().constData(), image.width(), image.height());
+}
+
+void ScreenshotDriver::saveFloating(const QString& panel, const QSize& size, const QString& name) {
+  QDockWidget* dock = window_->panel(panel);
+  dock->setFloating(true);
+  dock->resize(size);
+  dock->show();
+  dock->raise();
+  for (int i = 0; i < 5; ++i) QCoreApplication::processEvents();
+  save(dock->widget(), name);
+  dock->setFloating(false);
 }
 
 void ScreenshotDriver::finish() {

@@ -5,34 +5,15 @@
 #include <filesystem>
 #include <new>
 
-#include "analysis/model/checkpoint.h"
 #include "analysis/runtime/attention_window.h"
 #include "analysis/runtime/generation.h"
+#include "app/gui/session_engine.h"
 #include "kernels/error.h"
 #ifdef ATTNSCOPE_HAS_CUDA
 #include "kernels/cuda/cuda_backend.h"
 #endif
 
 namespace attnscope::gui {
-
-// Declared in this order so that the transformer goes before the checkpoint and the
-// backend its tensors live on goes last.
-struct Session::Engine {
-  std::optional<ComputeDevice> device;
-  std::optional<model::Checkpoint> checkpoint;
-  std::shared_ptr<const tokenizer::Tokenizer> tokenizer;
-  std::unique_ptr<runtime::Transformer> transformer;
-  uint64_t run_id = 0;                // the run whose tokens the windows recompute
-  std::vector<int32_t> run_tokens;
-  kernels::CaptureOptions run_options;
-};
-
-namespace {
-
-// What the user reads for a failure: the engine's message (file, tensor, what is wrong).
-QString message_of(const std::exception& e) { return QString::fromStdString(e.what()); }
-
-}  // namespace
 
 Session::Session(DeviceChoice device, QObject* parent)
     : QObject(parent), device_choice_(device), engine_(std::make_unique<Engine>()) {
@@ -58,6 +39,9 @@ Session::~Session() {
   }
   cancel_run_ = true;
   cancel_windows_ = true;
+  cancel_profile_ = true;
+  ++mask_serial_;
+  ++sweep_serial_;
   wake_.notify_all();
   worker_.join();
 }
@@ -77,7 +61,7 @@ void Session::workerLoop() {
     std::function<void()> job;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty() || row_ || tiles_; });
+      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty() || row_ || masks_ || overlay_ || sweep_ || tiles_; });
       if (stopping_) return;
       if (!jobs_.empty()) {
         job = std::move(jobs_.front());
@@ -85,6 +69,15 @@ void Session::workerLoop() {
       } else if (row_) {
         job = [this, r = *row_] { rowOnWorker(r); };
         row_.reset();
+      } else if (masks_) {
+        job = [this, r = *masks_, serial = mask_serial_.load()] { masksOnWorker(r, serial); };
+        masks_.reset();
+      } else if (overlay_) {
+        job = [this, r = *overlay_] { overlayOnWorker(r); };
+        overlay_.reset();
+      } else if (sweep_) {
+        job = [this, r = *sweep_, serial = sweep_serial_.load()] { sweepOnWorker(r, serial); };
+        sweep_.reset();
       } else {
         // The nearest tiles first (the canvas sorts them); the rest wait for the next turn.
         TileRequest part = *tiles_;
@@ -104,8 +97,8 @@ void Session::openModel(const QString& directory) {
   post([this, directory] { openOnWorker(directory); });
 }
 
-void Session::run(const QString& text, const RunSettings& settings) {
-  if (running_) return;
+void Session::run(const RunInput& input, const RunSettings& settings) {
+  if (running_ || profiling_) return;
   running_ = true;
   cancel_run_ = false;
   cancel_windows_ = true;  // windows of the previous run stop
@@ -114,9 +107,10 @@ void Session::run(const QString& text, const RunSettings& settings) {
     tiles_.reset();
     row_.reset();
   }
+  cancelMasks();  // the mask lab's run is replaced
   const uint64_t id = next_run_id_++;
   emit runStarted();
-  post([this, text, settings, id] { runOnWorker(text, settings, id); });
+  post([this, input, settings, id] { runOnWorker(input, settings, id); });
 }
 
 void Session::cancelRun() { cancel_run_ = true; }
@@ -145,6 +139,8 @@ void Session::openOnWorker(const QString& directory) {
     const std::filesystem::path dir = directory.toStdString();
     auto checkpoint = model::Checkpoint::open(dir);
     auto tok = std::make_shared<const tokenizer::Tokenizer>(tokenizer::Tokenizer::from_file(dir / "tokenizer.json"));
+    engine_->mask_lab.reset();
+    engine_->mask_transformer.reset();
     engine_->transformer.reset();
     engine_->checkpoint.reset();
     engine_->checkpoint.emplace(std::move(checkpoint));
@@ -174,7 +170,7 @@ void Session::openOnWorker(const QString& directory) {
   }
 }
 
-void Session::runOnWorker(const QString& text, const RunSettings& settings, uint64_t id) {
+void Session::runOnWorker(const RunInput& input, const RunSettings& settings, uint64_t id) {
   cancel_windows_ = false;
   try {
     if (!engine_->checkpoint) throw Error("run", "no model is open");
@@ -182,8 +178,14 @@ void Session::runOnWorker(const QString& text, const RunSettings& settings, uint
     const ComputeDevice& device = *engine_->device;
     auto run = std::make_shared<RunResult>();
     run->id = id;
-    run->prompt_text = text.toStdString();
-    run->prompt = engine_->tokenizer->encode(run->prompt_text, true);
+    run->task = input.task;
+    if (input.task) {
+      run->prompt_text = input.task->text;
+      run->prompt = input.task->ids;
+    } else {
+      run->prompt_text = input.text.toStdString();
+      run->prompt = engine_->tokenizer->encode(run->prompt_text, true);
+    }
     if (run->prompt.empty()) throw Error("prompt", "the prompt is empty (it encodes to no tokens)");
     const int64_t needed = int64_t(run->prompt.size()) + settings.generate;
     if (needed > spec.max_position_embeddings)
@@ -233,6 +235,7 @@ void Session::runOnWorker(const QString& text, const RunSettings& settings, uint
 
     engine_->run_id = id;
     engine_->run_tokens = run->tokens;
+    engine_->dropMaskLab();
     engine_->run_options = request.options;
     std::shared_ptr<const RunResult> done = run;
     toUi([this, done] {
@@ -254,7 +257,7 @@ void Session::runOnWorker(const QString& text, const RunSettings& settings, uint
 }
 
 void Session::tilesOnWorker(TileRequest request) {
-  if (request.run_id != engine_->run_id || !engine_->transformer) return;  // another run since
+  if (request.run_id != engine_->run_id || engine_->run_tokens.empty()) return;  // another run since
   const int64_t rows = int64_t(engine_->run_tokens.size());
   runtime::WindowRequest windows;
   windows.layer = request.layer;
@@ -271,7 +274,7 @@ void Session::tilesOnWorker(TileRequest request) {
     if (bytes > kRecomputeBudgetBytes)
       throw Error("exact probabilities", "recomputing rows up to " + std::to_string(rows) + " would hold " +
                                              model::format_bytes(bytes) + " for one head; pooled means are shown");
-    auto result = runtime::recompute_windows(*engine_->transformer, engine_->run_tokens, windows);
+    auto result = runtime::recompute_windows(engine_->runModel(), engine_->run_tokens, windows);
     if (!result) return;
     std::vector<views::ExactTile> tiles;
     for (size_t i = 0; i < result->size(); ++i) {
@@ -292,7 +295,7 @@ void Session::tilesOnWorker(TileRequest request) {
 }
 
 void Session::rowOnWorker(const RowRequest& request) {
-  if (request.run_id != engine_->run_id || !engine_->transformer) return;
+  if (request.run_id != engine_->run_id || engine_->run_tokens.empty()) return;
   runtime::WindowRequest windows;
   windows.layer = request.layer;
   windows.head = request.head;
@@ -305,7 +308,7 @@ void Session::rowOnWorker(const RowRequest& request) {
     if (bytes > kRecomputeBudgetBytes)
       throw Error("exact probabilities", "recomputing row " + std::to_string(request.query) + " would hold " +
                                              model::format_bytes(bytes) + " for one head");
-    auto result = runtime::recompute_windows(*engine_->transformer, engine_->run_tokens, windows);
+    auto result = runtime::recompute_windows(engine_->runModel(), engine_->run_tokens, windows);
     if (!result) return;
     toUi([this, request, values = std::move(result->front().values)]() mutable {
       emit rowReady(request.run_id, request.layer, request.head, request.query, std::move(values));

@@ -5,12 +5,21 @@
 #include <QDockWidget>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 
 #include "app/gui/main_window.h"
 #include "views/attention_map_panel.h"
 #include "views/head_grid_view.h"
+#include "views/head_grid_metrics.h"
+#include "views/mask_lab_view.h"
 #include "views/model_info_view.h"
+#include "views/profile_job_form.h"
+#include "views/profile_table_model.h"
+#include "views/profile_table_view.h"
 #include "views/prompt_view.h"
+#include "views/run_history_model.h"
+#include "views/run_history_view.h"
+#include "views/task_prompt_form.h"
 #include "views/token_view.h"
 
 using namespace attnscope;
@@ -21,17 +30,50 @@ namespace {
 const QString kSample = QString(ATTNSCOPE_SAMPLE_DATA_DIR) + "/sample-llama";
 constexpr int kWaitMs = 120000;
 
+// The store of these tests: a throwaway file, never the user's.
+QString test_database() {
+  static QTemporaryDir dir;
+  return dir.filePath("store.db");
+}
+
 AppOptions options(bool fresh) {
   AppOptions o;
   o.model = kSample;
   o.device = DeviceChoice::Cpu;
   o.fresh = fresh;
+  o.database = test_database();
   return o;
 }
 
 void wait_open(MainWindow& w) {
   QSignalSpy opened(w.session(), &Session::modelOpened);
   if (!w.session()->model()) REQUIRE(opened.wait(kWaitMs));
+}
+
+// A window with the sample model open and a short prompt run.
+void run_prompt(MainWindow& w) {
+  w.setQuietErrors(true);
+  w.show();
+  wait_open(w);
+  w.promptView()->setText("The pass key is 71432. Remember it. What is the pass key? The pass key is");
+  QSignalSpy shown(&w, &MainWindow::headShown);
+  w.startRun();
+  REQUIRE(shown.wait(kWaitMs));
+}
+
+// Runs a small profile job from the window's form; returns its run id.
+store::RunId profile_from_form(MainWindow& w, const QString& lengths) {
+  views::ProfileFormValues job;
+  job.lengths = lengths;
+  job.depths = "50";
+  job.metrics = "sink_mass,local_mass,entropy,pattern";
+  w.profileForm()->setValues(job);
+  QSignalSpy finished(w.session(), &Session::profileFinished);
+  w.startProfile();
+  REQUIRE(finished.wait(kWaitMs));
+  const auto outcome = finished.front().front().value<std::shared_ptr<const ProfileOutcome>>();
+  REQUIRE(outcome->result.run);
+  return *outcome->result.run;
 }
 
 }  // namespace
@@ -89,4 +131,66 @@ TEST_CASE("a model that fails to open leaves a readable message and a working wi
   w.openModel(kSample);
   wait_open(w);
   REQUIRE(w.session()->model());
+}
+
+TEST_CASE("a generated task fills the prompt and runs its own ids", "[gui][window]") {
+  MainWindow w(options(true));
+  w.setQuietErrors(true);
+  wait_open(w);
+  views::TaskFormValues task;
+  task.task = profile::ProfileTask::RepeatedTokens;
+  task.length = 161;
+  w.promptView()->taskForm()->setValues(task);
+  QSignalSpy made(w.session(), &Session::taskPromptReady);
+  emit w.promptView()->taskForm()->generateRequested();
+  REQUIRE(made.wait(kWaitMs));
+  REQUIRE(w.promptView()->hasTaskPrompt());
+  REQUIRE(w.promptView()->tokenCount() == 161);  // the task's ids, not the decoded text encoded again
+  QSignalSpy finished(w.session(), &Session::runFinished);
+  w.startRun();
+  REQUIRE(finished.wait(kWaitMs));
+  const auto run = finished.front().front().value<std::shared_ptr<const RunResult>>();
+  REQUIRE(run->task);
+  REQUIRE(run->prompt == run->task->ids);
+}
+
+TEST_CASE("a mask lab evaluation puts each head's recall on the overview", "[gui][window]") {
+  MainWindow w(options(true));
+  run_prompt(w);
+  w.maskLab()->setLive(false);
+  w.maskLab()->setFamily("window");
+  w.maskLab()->setDensity(0.4);
+  QSignalSpy evaluated(w.session(), &Session::masksEvaluated);
+  w.evaluateMasks();
+  REQUIRE(evaluated.wait(kWaitMs));
+  REQUIRE(w.overview()->model().find_metric(views::kMaskRecall));
+  REQUIRE(w.overview()->metricName() == views::kMaskRecall);  // the first result is shown
+  const double recall = w.overview()->model().value(7, 2);
+  REQUIRE(recall > 0);
+  REQUIRE(recall <= 1);
+}
+
+TEST_CASE("a profile job run from the window is reopened from the store with its maps", "[gui][window]") {
+  MainWindow w(options(true));
+  w.setQuietErrors(true);
+  wait_open(w);
+  const store::RunId id = profile_from_form(w, "300");  // a pattern class needs 256 rows or more
+  REQUIRE(w.history()->model()->rowOf(id) >= 0);
+  REQUIRE(w.history()->selectedRuns() == std::vector<store::RunId>{id});
+  REQUIRE(w.profileTable()->model()->rowCount() == 64);  // every head of the sample model
+  REQUIRE(w.profileTable()->model()->column("pattern"));
+  REQUIRE(w.overview()->model().find_metric("sink_mass"));
+  REQUIRE(w.mapPanel()->canvas()->hasHead());  // the stored pooled map, no recomputing
+}
+
+TEST_CASE("two stored runs compared put their differences on the grid", "[gui][window]") {
+  MainWindow w(options(true));
+  w.setQuietErrors(true);
+  wait_open(w);
+  const store::RunId a = profile_from_form(w, "160");
+  const store::RunId b = profile_from_form(w, "224");
+  w.compareStoredRuns(a, b);
+  const auto index = w.overview()->model().find_metric("sink_mass b-a");
+  REQUIRE(index);
+  REQUIRE(w.overview()->model().metric(*index).diverging);
 }

@@ -1,0 +1,164 @@
+// The screenshot driver's tour after the run's views: a generated task, the mask lab,
+// two profile jobs and the history comparing them (screenshot_driver.h).
+#include <QCoreApplication>
+#include <QDockWidget>
+#include <QTableView>
+
+#include "app/gui/main_window.h"
+#include "app/gui/sample_model.h"
+#include "app/gui/screenshot_driver.h"
+#include "views/attention_map_panel.h"
+#include "views/head_grid_view.h"
+#include "views/mask_lab_view.h"
+#include "views/profile_job_form.h"
+#include "views/profile_table_model.h"
+#include "views/profile_table_view.h"
+#include "views/prompt_view.h"
+#include "views/run_history_view.h"
+#include "views/task_prompt_form.h"
+
+namespace attnscope::gui {
+namespace {
+
+// Docks are small in the window's layout; floated at these sizes for their screenshots.
+const QSize kMaskLabSize(1000, 900);
+const QSize kProfilesSize(1100, 700);
+const QSize kHistorySize(1100, 600);
+// The zoomed mask: the last queries and keys, a few pixels a token.
+constexpr double kMaskZoomTokens = 160;
+
+}  // namespace
+
+template <typename Sender, typename Signal, typename Accept>
+void ScreenshotDriver::when(Sender* sender, Signal signal, Accept accept, std::function<void()> next) {
+  auto connection = std::make_shared<QMetaObject::Connection>();
+  *connection = connect(sender, signal, this, [this, connection, accept, next](auto&&... args) {
+    if (done_ || !accept(args...)) return;
+    disconnect(*connection);
+    next();
+  });
+}
+
+void ScreenshotDriver::tourTask() {
+  // A generated passkey prompt shown in the prompt panel (not run: the run above stays shown).
+  window_->panel("promptPanel")->raise();
+  views::TaskFormValues task = window_->promptView()->taskForm()->values();
+  task.task = profile::ProfileTask::Passkey;
+  task.length = 600;
+  task.depth = 0.3;
+  window_->promptView()->taskForm()->setValues(task);
+  when(window_->session(), &Session::taskPromptReady, [](const auto&) { return true; }, [this] {
+    QCoreApplication::processEvents();
+    save(window_->panel("promptPanel")->widget(), "prompt_task");
+    tourMasks();
+  });
+  connect(window_->session(), &Session::taskPromptFailed, this, [this](const QString& m) { fail("task: " + m); });
+  emit window_->promptView()->taskForm()->generateRequested();
+}
+
+void ScreenshotDriver::tourMasks() {
+  auto* lab = window_->maskLab();
+  window_->panel("maskLabPanel")->raise();
+  lab->setFamily("vertical_slash");
+  lab->setDensity(0.2);
+  // The evaluation of this plan, then its end-to-end numbers and the shown head's mask.
+  const auto plan = lab->plan();
+  auto request = std::make_shared<quint64>(0);
+  auto shown = std::make_shared<bool>(false), e2e = std::make_shared<bool>(false);
+  const auto both = [this, shown, e2e] {
+    if (!*shown || !*e2e) return;
+    auto* canvas = window_->mapPanel()->canvas();
+    canvas->fitMap();
+    whenMapSettles([this, canvas] {
+      saveMap("map_mask");
+      save(window_, "main_window_masks");
+      save(window_->overview(), "overview_mask_recall");
+      // Close enough for the dropped entries themselves (runs of keys per row).
+      const double n = double(canvas->viewport().tokens());
+      canvas->showWindow(n - kMaskZoomTokens, n, n - kMaskZoomTokens, n);
+      whenMapSettles([this] {
+        saveMap("map_mask_zoom");
+        tourCurves();
+      });
+    });
+  };
+  when(window_->session(), &Session::masksEvaluated,
+       [plan, request](const std::shared_ptr<const MaskEvaluation>& e) {
+         if (e->plan != plan) return false;
+         *request = e->request;
+         return true;
+       },
+       [this, request, e2e, both] {
+         when(window_->session(), &Session::masksEndToEnd,
+              [request](quint64 r, const masks::EndToEnd&) { return r == *request; }, [e2e, both] {
+                *e2e = true;
+                both();
+              });
+       });
+  when(window_, &MainWindow::maskShown, [] { return true; }, [shown, both] {
+    *shown = true;
+    both();
+  });
+  connect(window_->session(), &Session::masksFailed, this, [this](const QString& m) { fail("mask lab: " + m); });
+  window_->evaluateMasks();
+}
+
+void ScreenshotDriver::tourCurves() {
+  window_->maskLab()->setCurveFamilies({"streaming", "vertical_slash", "block_topk", "topk"});
+  when(window_->session(), &Session::sweepFinished, [](const auto&) { return true; }, [this] {
+    QCoreApplication::processEvents();
+    saveFloating("maskLabPanel", kMaskLabSize, "mask_lab");
+    tourProfile(0);
+  });
+  window_->computeMaskCurves();
+}
+
+void ScreenshotDriver::tourProfile(int index) {
+  // Two small jobs of the same model: a needle grid with every metric, then passkeys, so
+  // that the history has two runs to compare.
+  views::ProfileFormValues job;
+  job.needle = index == 0;
+  job.passkey = index == 1;
+  job.lengths = index == 0 ? "256" : "320";
+  job.depths = "50";
+  job.metrics = "all";
+  window_->profileForm()->setValues(job);
+  window_->panel("profilesPanel")->raise();
+  when(window_->session(), &Session::profileFinished, [](const auto&) { return true; }, [this, index] {
+    const auto runs = window_->history()->selectedRuns();
+    if (runs.size() != 1) {
+      fail("the profile run was not selected in the history");
+      return;
+    }
+    profile_runs_.push_back(qint64(runs.front()));
+    if (index == 0) {
+      // The stored run reopened: its metrics on the grid and in the table, its pooled maps on the map.
+      window_->overview()->selectMetric("retrieval_score");
+      if (const auto column = window_->profileTable()->model()->column("retrieval_score"))
+        window_->profileTable()->table()->sortByColumn(*column, Qt::DescendingOrder);
+      whenMapSettles([this] {
+        saveMap("map_stored");
+        save(window_->overview(), "overview_stored");
+        saveFloating("profilesPanel", kProfilesSize, "profiles");
+        tourProfile(1);
+      });
+      return;
+    }
+    tourHistory();
+  });
+  connect(window_->session(), &Session::profileFailed, this, [this](const QString& m) { fail("profile: " + m); });
+  window_->startProfile();
+}
+
+void ScreenshotDriver::tourHistory() {
+  window_->history()->selectRuns({store::RunId(profile_runs_[0]), store::RunId(profile_runs_[1])});
+  window_->compareStoredRuns(store::RunId(profile_runs_[0]), store::RunId(profile_runs_[1]));
+  window_->overview()->selectMetric("sink_mass b-a");
+  window_->panel("historyPanel")->raise();
+  QCoreApplication::processEvents();
+  save(window_->overview(), "overview_compare");
+  saveFloating("historyPanel", kHistorySize, "history");
+  finish();
+}
+
+}  // namespace attnscope::gui
