@@ -58,6 +58,7 @@ uint16_t f32_to_f16(float f) {
 }
 
 void convert_to_f32(const void* src, DType type, std::size_t n, float* dst) {
+  if (n == 0) return;  // src and dst may be null (an empty tensor), which memcpy does not allow
   const auto* bytes = static_cast<const unsigned char*>(src);
   switch (type) {
     case DType::F32:

@@ -1,6 +1,7 @@
 #pragma once
 // Captures on disk: one safetensors file holding every captured head's accumulators,
 // the capture options and the token ids (format: docs/capture-format.md).
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -38,5 +39,7 @@ void save_capture(const std::filesystem::path& path, const Capture& capture,
 // when it is not a capture, has another format version, or misses, mis-shapes or
 // contradicts (counts that do not add up) a tensor.
 CaptureFile load_capture(const std::filesystem::path& path);
+// The same from a whole file's bytes in memory; `name` stands for the file in errors.
+CaptureFile parse_capture(std::vector<std::byte> bytes, const std::filesystem::path& name);
 
 }  // namespace attnscope::capture

@@ -5,12 +5,14 @@
 #include <charconv>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <numeric>
 #include <optional>
+#include <set>
 
 #include "analysis/capture/capture_file.h"
 #include "analysis/capture/capture_file_layout.h"
+#include "analysis/io/json_file.h"
 #include "analysis/io/safetensors.h"
+#include "analysis/model/config.h"
 #include "kernels/error.h"
 
 namespace attnscope::capture {
@@ -45,9 +47,8 @@ class Reader {
     for (size_t i = 0; matches && i < shape.size(); ++i) matches = shape[i] < 0 || e->shape[i] == shape[i];
     if (!matches)
       throw Error(file_.where(name), "has shape " + io::shape_text(e->shape) + ", expected " + expected_shape(shape));
-    const auto bytes = file_.bytes(name);
-    std::vector<T> out(bytes.size() / sizeof(T));
-    if (!bytes.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
+    std::vector<T> out(e->bytes() / sizeof(T));
+    file_.copy_bytes(name, out.data());
     return out;
   }
   double scalar(const std::string& name) const { return read<double>(name, "F64", {})[0]; }
@@ -72,13 +73,52 @@ int64_t metadata_integer(const CaptureFile& c, const std::string& path, const st
   return value;
 }
 
-template <typename T>
-T metadata_json(const CaptureFile& c, const std::string& path, const std::string& key, const char* what) {
+nlohmann::json metadata_json(const CaptureFile& c, const std::string& path, const std::string& key, const char* what) {
+  const std::string& text = metadata_value(c, path, key);
+  io::check_json_depth(text, path + ": metadata key '" + key + "'");
   try {
-    return nlohmann::json::parse(metadata_value(c, path, key)).get<T>();
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception&) {
     throw Error(path, "metadata key '" + key + "' is not " + what);
   }
+}
+
+// An integer in [0, limit): nlohmann's get<int> of 1e300 or -1 would not be a checked conversion.
+bool is_index(const nlohmann::json& v, int64_t limit) {
+  return v.is_number_integer() && (v.is_number_unsigned() || v.get<int64_t>() >= 0) && v.get<uint64_t>() < uint64_t(limit);
+}
+
+std::vector<int32_t> metadata_ids(const CaptureFile& c, const std::string& path, const std::string& key) {
+  constexpr const char* what = "a JSON list of token ids";
+  const nlohmann::json list = metadata_json(c, path, key, what);
+  if (!list.is_array()) throw Error(path, "metadata key '" + key + "' is not " + what);
+  std::vector<int32_t> ids;
+  for (const nlohmann::json& id : list) {
+    if (!is_index(id, int64_t(1) << 31)) throw Error(path, "metadata key '" + key + "' is not " + what);
+    ids.push_back(int32_t(id.get<int64_t>()));
+  }
+  return ids;
+}
+
+// [[layer, head], ...], each pair once.
+std::vector<std::pair<int, int>> metadata_heads(const CaptureFile& c, const std::string& path) {
+  constexpr const char* what = "a JSON list of [layer, head] pairs";
+  const nlohmann::json list = metadata_json(c, path, "heads", what);
+  if (!list.is_array()) throw Error(path, std::string("metadata key 'heads' is not ") + what);
+  std::vector<std::pair<int, int>> heads;
+  std::set<std::pair<int, int>> seen;
+  for (const nlohmann::json& pair : list) {
+    if (!pair.is_array() || pair.size() != 2 || !is_index(pair[0], model::kMaxLayers) ||
+        !is_index(pair[1], model::kMaxHeads))
+      throw Error(path, "metadata key 'heads' lists " + pair.dump() + ", not a [layer, head] pair of a model (at most " +
+                            std::to_string(model::kMaxLayers) + " layers of " + std::to_string(model::kMaxHeads) +
+                            " heads)");
+    const std::pair<int, int> head{pair[0].get<int>(), pair[1].get<int>()};
+    if (!seen.insert(head).second)
+      throw Error(path, "metadata key 'heads' lists " + pair.dump() + " twice");
+    heads.push_back(head);
+  }
+  return heads;
 }
 
 // Counts must fit the rows they count; checked before they size any read.
@@ -114,8 +154,15 @@ kernels::HeadAccumulator read_head(const Reader& r, int layer, int head, int64_t
   acc.pooled.block = pool_block;
   acc.pooled.rows_in_block = r.read<int64_t>(p + layout::kPooledRows, "I64", {-1});
   const int64_t blocks = int64_t(acc.pooled.rows_in_block.size());
-  const auto& rows_in_block = acc.pooled.rows_in_block;
-  const int64_t pooled_rows = std::accumulate(rows_in_block.begin(), rows_in_block.end(), int64_t(0));
+  // Each block's count is checked before it is added: a forged file's counts could
+  // overflow the sum (found by fuzz/capture_file_fuzz.cpp).
+  int64_t pooled_rows = 0;
+  for (const int64_t in_block : acc.pooled.rows_in_block) {
+    if (in_block < 0 || in_block > acc.rows)
+      throw Error(r.where(p + layout::kPooledRows), "counts " + std::to_string(in_block) + " rows in a block, outside [0, " +
+                                                        std::to_string(acc.rows) + "]");
+    pooled_rows += in_block;  // at most blocks * rows, both bounded by the file's size
+  }
   if (pooled_rows != acc.rows)
     throw Error(r.where(p + layout::kPooledRows), "counts " + std::to_string(pooled_rows) + " rows, the head has " +
                                                       std::to_string(acc.rows));
@@ -125,13 +172,10 @@ kernels::HeadAccumulator read_head(const Reader& r, int layer, int head, int64_t
   return acc;
 }
 
-}  // namespace
-
-CaptureFile load_capture(const std::filesystem::path& path) {
-  const auto file = io::SafetensorsFile::open(path);
+CaptureFile read_capture(const io::SafetensorsFile& file) {
   CaptureFile c;
   c.metadata = file.metadata();
-  const std::string where = path.string();
+  const std::string where = file.path().string();
   const auto format = c.metadata.find("format");
   if (format == c.metadata.end() || format->second != kCaptureFormat)
     throw Error(where, "is not an AttnScope capture (no \"format\": \"attnscope-capture\" in its metadata)");
@@ -145,13 +189,20 @@ CaptureFile load_capture(const std::filesystem::path& path) {
   c.options.exact_limit = metadata_integer(c, where, "exact_limit");
   c.options.exact_probabilities = c.options.exact_limit > 0;
   if (c.options.pool_block < 1) throw Error(where, "metadata key 'pool_block' is 0");
-  c.prompt_ids = metadata_json<std::vector<int32_t>>(c, where, "prompt_ids", "a JSON list of token ids");
-  c.continuation_ids = metadata_json<std::vector<int32_t>>(c, where, "continuation_ids", "a JSON list of token ids");
-  const auto heads =
-      metadata_json<std::vector<std::pair<int, int>>>(c, where, "heads", "a JSON list of [layer, head] pairs");
+  c.prompt_ids = metadata_ids(c, where, "prompt_ids");
+  c.continuation_ids = metadata_ids(c, where, "continuation_ids");
+  const auto heads = metadata_heads(c, where);
   const Reader reader(file);
   for (const auto& [layer, head] : heads) c.heads.push_back(read_head(reader, layer, head, c.options.pool_block));
   return c;
+}
+
+}  // namespace
+
+CaptureFile load_capture(const std::filesystem::path& path) { return read_capture(io::SafetensorsFile::open(path)); }
+
+CaptureFile parse_capture(std::vector<std::byte> bytes, const std::filesystem::path& name) {
+  return read_capture(io::SafetensorsFile::from_bytes(std::move(bytes), name));
 }
 
 }  // namespace attnscope::capture

@@ -16,10 +16,37 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw Error(path.string(), "cannot read the file");
+  return parse_json_text(text.str(), path.string());
+}
+
+nlohmann::json parse_json_text(std::string_view text, const std::string& where) {
+  check_json_depth(text, where);
   try {
-    return nlohmann::json::parse(text.str());
+    return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::exception& e) {
-    throw Error(path.string(), "is not valid JSON: " + json_error_text(e));
+    throw Error(where, "is not valid JSON: " + json_error_text(e));
+  }
+}
+
+void check_json_depth(std::string_view text, const std::string& where) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;  // the escaped character cannot end the string
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        throw Error(where, "is refused: its lists and objects are nested more than " + std::to_string(kMaxJsonDepth) +
+                               " levels deep (at byte " + std::to_string(i) + "); no file AttnScope reads needs that");
+    } else if (c == ']' || c == '}') {
+      --depth;  // unbalanced brackets are the parser's to report
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #include "analysis/io/mapped_file.h"
 #include "analysis/io/safetensors_header.h"
 #include "kernels/error.h"
+#include "kernels/guarded_read.h"
 
 namespace attnscope::io {
 namespace {
@@ -45,22 +46,40 @@ std::string shape_text(std::span<const int64_t> shape) {
 }
 
 struct SafetensorsFile::State {
-  std::shared_ptr<const MappedFile> file;
+  std::filesystem::path path;
+  std::shared_ptr<const MappedFile> mapped;  // null for bytes held in memory
+  std::vector<std::byte> held;
+  std::span<const std::byte> data;           // the whole file
   SafetensorsHeader header;
 };
 
 SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
   auto state = std::make_shared<State>();
-  state->file = MappedFile::open(path);
-  state->header = parse_safetensors_header(path, state->file->bytes());
+  state->path = path;
+  state->mapped = MappedFile::open(path);
+  state->data = state->mapped->bytes();
+  state->header = parse_safetensors_header(path, state->data);
   return SafetensorsFile(std::move(state));
 }
 
-const std::filesystem::path& SafetensorsFile::path() const { return state_->file->path(); }
-uint64_t SafetensorsFile::file_size() const { return state_->file->size(); }
+SafetensorsFile SafetensorsFile::from_bytes(std::vector<std::byte> bytes, const std::filesystem::path& name) {
+  auto state = std::make_shared<State>();
+  state->path = name;
+  state->held = std::move(bytes);
+  state->data = state->held;
+  state->header = parse_safetensors_header(name, state->data);
+  return SafetensorsFile(std::move(state));
+}
+
+const std::filesystem::path& SafetensorsFile::path() const { return state_->path; }
+uint64_t SafetensorsFile::file_size() const { return state_->data.size(); }
 const std::vector<SafetensorsEntry>& SafetensorsFile::tensors() const { return state_->header.entries; }
 const std::map<std::string, std::string>& SafetensorsFile::metadata() const { return state_->header.metadata; }
 std::shared_ptr<const void> SafetensorsFile::keep_alive() const { return state_; }
+
+std::optional<std::string> SafetensorsFile::change_on_disk() const {
+  return state_->mapped ? state_->mapped->change_on_disk() : std::nullopt;
+}
 
 std::string SafetensorsFile::where(std::string_view tensor) const {
   return path().string() + ": tensor " + std::string(tensor);
@@ -81,7 +100,7 @@ const SafetensorsEntry& SafetensorsFile::entry(std::string_view name) const {
 
 std::span<const std::byte> SafetensorsFile::bytes(std::string_view name) const {
   const SafetensorsEntry& e = entry(name);
-  return state_->file->bytes().subspan(state_->header.data_start + e.begin, e.bytes());
+  return state_->data.subspan(state_->header.data_start + e.begin, e.bytes());
 }
 
 kernels::HostTensorView SafetensorsFile::view(std::string_view name) const {
@@ -100,8 +119,17 @@ kernels::HostTensorView SafetensorsFile::view(std::string_view name) const {
 std::vector<float> SafetensorsFile::read_f32(std::string_view name) const {
   const kernels::HostTensorView v = view(name);
   std::vector<float> out(std::size_t(v.rows * v.cols));
-  kernels::convert_to_f32(v.data, v.dtype, out.size(), out.data());
+  if (!kernels::guarded([&] { kernels::convert_to_f32(v.data, v.dtype, out.size(), out.data()); }))
+    throw Error(where(name), std::string(kernels::kMappedReadFaultProblem) + "; the file " +
+                                 change_on_disk().value_or("looks unchanged now"));
   return out;
+}
+
+void SafetensorsFile::copy_bytes(std::string_view name, void* dst) const {
+  const std::span<const std::byte> stored = bytes(name);
+  if (!kernels::guarded_copy(dst, stored.data(), stored.size()))
+    throw Error(where(name), std::string(kernels::kMappedReadFaultProblem) + "; the file " +
+                                 change_on_disk().value_or("looks unchanged now"));
 }
 
 }  // namespace attnscope::io

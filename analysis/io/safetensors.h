@@ -47,6 +47,9 @@ class SafetensorsFile {
   // offsets, overlaps, duplicate names. Throws attnscope::Error whose where() names the
   // file (and the tensor, as "<file>: tensor <name>") and whose problem() says what is wrong.
   static SafetensorsFile open(const std::filesystem::path& path);
+  // The same over a whole file's bytes held in memory (a fuzz input, a file read whole);
+  // `name` stands for the file in errors.
+  static SafetensorsFile from_bytes(std::vector<std::byte> bytes, const std::filesystem::path& name);
 
   const std::filesystem::path& path() const;
   uint64_t file_size() const;
@@ -65,6 +68,14 @@ class SafetensorsFile {
   std::span<const std::byte> bytes(std::string_view name) const;
   // A float tensor's values converted to float32 (a copy).
   std::vector<float> read_f32(std::string_view name) const;
+  // The stored bytes of a tensor copied to `dst` (bytes(name).size() of them). Unlike
+  // reading bytes() directly, a file truncated under its mapping is an attnscope::Error
+  // naming the tensor, not a crash (SIGBUS; kernels/guarded_read.h).
+  void copy_bytes(std::string_view name, void* dst) const;
+
+  // What happened to the file on disk since it was opened (MappedFile::change_on_disk);
+  // nullopt when it looks unchanged, and always for bytes held in memory.
+  std::optional<std::string> change_on_disk() const;
 
   // Owns the mapping: keep it while views from this file are in use.
   std::shared_ptr<const void> keep_alive() const;

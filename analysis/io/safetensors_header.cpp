@@ -161,6 +161,7 @@ SafetensorsHeader parse_safetensors_header(const std::filesystem::path& path, st
     return true;
   };
   const auto* text = reinterpret_cast<const char*>(file.data()) + 8;
+  check_json_depth(std::string_view(text, header_bytes), where + ": its header");
   json header;
   try {
     header = json::parse(text, text + header_bytes, on_event);

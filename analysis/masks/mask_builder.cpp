@@ -16,6 +16,9 @@ template <class... F>
 struct Overloaded : F... {
   using F::operator()...;
 };
+// Spelled out for compilers without aggregate deduction (clang before 17: the fuzz build).
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
 
 double density_of(const kernels::KeptKeys& kept, int64_t first_row) {
   const int64_t visible = kept.visible_entries_from(first_row);

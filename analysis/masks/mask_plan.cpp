@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "analysis/io/json_file.h"
+#include "analysis/model/config.h"
 #include "kernels/error.h"
 
 namespace attnscope::masks {
@@ -18,6 +19,9 @@ template <class... F>
 struct Overloaded : F... {
   using F::operator()...;
 };
+// Spelled out for compilers without aggregate deduction (clang before 17: the fuzz build).
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
 
 // Each family's parameters, by name, in file order: one table for the reader, the writer,
 // --param and describe.
@@ -227,6 +231,9 @@ void check_share(double value, std::string_view name, const std::string& where) 
 void check_span(const TokenSpan& span, std::string_view name, const std::string& where) {
   if (!std::isfinite(span.fixed) || !std::isfinite(span.per_token))
     throw Error(where, std::string(name) + " is not a finite number");
+  // As for counts: beyond 1e15 tokens a span is no budget, and at() could not round it to a count.
+  if (std::abs(span.fixed) > 1e15)
+    throw Error(where, std::string(name) + " is " + number_text(span.fixed) + " tokens; it must be at most 1e15");
   if (span.per_token < 0 || span.per_token > 1)
     throw Error(where, std::string(name) + " grows by " + number_text(span.per_token) +
                            " tokens per token of the sequence; it must be in [0, 1]");
@@ -507,6 +514,11 @@ MaskPlan plan_from_json(const nlohmann::json& doc, const std::string& where) {
       throw Error(where, "unknown field \"" + key + "\"");
   const int layers = index_value(doc, "num_layers", where);
   const int heads = index_value(doc, "num_heads", where);
+  // One mask per head is held: the plan of a model config.json accepts fits (config.h).
+  if (int64_t(layers) * heads > int64_t(model::kMaxLayers) * model::kMaxHeads)
+    throw Error(where, "a plan of " + std::to_string(layers) + " layers of " + std::to_string(heads) +
+                           " heads is larger than any model AttnScope runs (" + std::to_string(model::kMaxLayers) +
+                           " layers of " + std::to_string(model::kMaxHeads) + " heads)");
   const auto def = doc.find("default");
   const HeadMask common = def == doc.end() ? HeadMask{DenseMask{}, std::nullopt}
                                            : mask_from_json(*def, where + ", \"default\"");

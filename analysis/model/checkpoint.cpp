@@ -8,6 +8,7 @@
 #include "analysis/model/checkpoint_files.h"
 #include "analysis/model/config.h"
 #include "kernels/error.h"
+#include "kernels/guarded_read.h"
 
 namespace attnscope::model {
 namespace {
@@ -85,8 +86,11 @@ struct Checkpoint::Impl {
 Checkpoint Checkpoint::open(const std::filesystem::path& directory) {
   std::error_code ec;
   if (!std::filesystem::exists(directory, ec)) throw Error(directory.string(), "does not exist");
-  if (!std::filesystem::is_directory(directory, ec))
+  if (!std::filesystem::is_directory(directory, ec)) {
+    if (is_pickle_file_name(directory))
+      throw Error(directory.string(), std::string("is a PyTorch pickle file; ") + kSafetensorsOnly);
     throw Error(directory.string(), "is not a directory (give the checkpoint folder holding config.json)");
+  }
   auto impl = std::make_unique<Impl>();
   impl->directory = directory;
   impl->spec = load_config(directory / "config.json");
@@ -109,12 +113,29 @@ int64_t Checkpoint::parameter_count() const { return impl_->parameter_count; }
 uint64_t Checkpoint::stored_bytes() const { return impl_->stored_bytes; }
 kernels::DType Checkpoint::stored_dtype() const { return impl_->stored_dtype; }
 
+void Checkpoint::check_unchanged() const {
+  for (const io::SafetensorsFile& file : impl_->files.files)
+    if (const auto change = file.change_on_disk())
+      throw Error(file.path().string(), *change + " while the model was being read from it; reopen the model "
+                                                  "once the checkpoint is complete");
+}
+
+void Checkpoint::report_read_fault(const Error& fault) const {
+  check_unchanged();
+  throw Error(impl_->directory.string(), "reading the weights failed: " + fault.problem());
+}
+
 ModelWeights Checkpoint::weights() const {
   const TensorLookup find = [this](const std::string& name) {
     const StoredTensor& t = impl_->by_canonical_name.at(name);  // check_expected proved it exists
     return t.file->view(t.entry->name);
   };
-  ModelWeights weights = impl_->adapter->build_weights(impl_->spec, find);
+  ModelWeights weights;
+  try {
+    weights = impl_->adapter->build_weights(impl_->spec, find);
+  } catch (const kernels::MappedReadFault& fault) {
+    report_read_fault(fault);
+  }
   for (const io::SafetensorsFile& file : impl_->files.files) weights.keep_alive.push_back(file.keep_alive());
   return weights;
 }

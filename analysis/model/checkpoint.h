@@ -9,6 +9,7 @@
 
 #include "analysis/model/model_spec.h"
 #include "analysis/model/model_weights.h"
+#include "kernels/error.h"
 
 namespace attnscope::model {
 
@@ -36,6 +37,14 @@ class Checkpoint {
   // Views of the weights by role; valid while this Checkpoint (or the views'
   // keep_alive entries) live.
   ModelWeights weights() const;
+
+  // Throws attnscope::Error naming the first weight file that changed on disk since
+  // open() (truncated, replaced, modified: io::SafetensorsFile::change_on_disk); the
+  // weights read from it may be wrong or, read past a truncation, fault.
+  void check_unchanged() const;
+  // For a weight read that faulted (kernels::MappedReadFault): throws attnscope::Error
+  // naming the file that changed, or the checkpoint directory with `fault`'s problem.
+  [[noreturn]] void report_read_fault(const Error& fault) const;
 
   int64_t parameter_count() const;
   uint64_t stored_bytes() const;           // bytes of tensor data on disk

@@ -1,7 +1,10 @@
 #include "analysis/model/checkpoint_files.h"
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
+#include <vector>
 
 #include "analysis/io/json_file.h"
 #include "kernels/error.h"
@@ -73,6 +76,16 @@ CheckpointFiles open_shards(const std::filesystem::path& directory, const std::f
   return out;
 }
 
+// The first weights file in pickle format in `directory` (sorted by name), if any.
+std::optional<std::string> first_pickle_file(const std::filesystem::path& directory) {
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(directory, ec))
+    if (is_pickle_file_name(entry.path())) names.push_back(entry.path().filename().string());
+  if (names.empty()) return std::nullopt;
+  return *std::min_element(names.begin(), names.end());
+}
+
 }  // namespace
 
 CheckpointFiles open_checkpoint_files(const std::filesystem::path& directory) {
@@ -84,11 +97,17 @@ CheckpointFiles open_checkpoint_files(const std::filesystem::path& directory) {
     return out;
   }
   if (std::filesystem::exists(directory / kIndexFile, ec)) return open_shards(directory, directory / kIndexFile);
-  if (std::filesystem::exists(directory / "pytorch_model.bin", ec) ||
-      std::filesystem::exists(directory / "pytorch_model.bin.index.json", ec))
-    throw Error(directory.string(), "holds PyTorch pickle weights (pytorch_model.bin) only; AttnScope reads "
-                                    "safetensors: convert the checkpoint or download its .safetensors files");
+  if (const auto pickle = first_pickle_file(directory))
+    throw Error(directory.string(), "holds PyTorch pickle weights (" + *pickle + ") only; " + kSafetensorsOnly);
   throw Error(directory.string(), std::string("has no ") + kSingleFile + " and no " + kIndexFile);
+}
+
+bool is_pickle_file_name(const std::filesystem::path& file) {
+  const std::string name = file.filename().string();
+  if (name.ends_with(".bin.index.json")) return true;  // the index of pytorch_model-0000i-of-0000n.bin shards
+  for (const char* suffix : {".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle"})
+    if (name.ends_with(suffix)) return true;
+  return false;
 }
 
 }  // namespace attnscope::model

@@ -16,6 +16,16 @@ struct CheckpointFiles {
 
 // Throws attnscope::Error naming the file (and tensor) when a file is missing, unreadable,
 // invalid, or disagrees with the index.
+// Checkpoints are data only: weights in PyTorch's pickle format (*.bin, *.pt, *.pth, *.ckpt,
+// *.pkl) can run code when loaded, so they are refused, never read.
 CheckpointFiles open_checkpoint_files(const std::filesystem::path& directory);
+
+// True for a file name in one of the pickle formats above.
+bool is_pickle_file_name(const std::filesystem::path& file);
+
+// The end of every refusal of pickle weights.
+inline constexpr const char* kSafetensorsOnly =
+    "AttnScope reads safetensors only (data, never code: a pickle file can run code when it is loaded); "
+    "convert the checkpoint or download its .safetensors files";
 
 }  // namespace attnscope::model

@@ -81,6 +81,29 @@ void read_dtype(const ConfigReader& config, ModelSpec& spec) {
     config.fail(key, "is \"" + *name + "\"; supported: float32, float16, bfloat16");
 }
 
+// The limits of config.h, named by what they count (families spell the keys differently).
+void check_model_size(const ConfigReader& config, const ModelSpec& spec) {
+  const auto refuse = [&](const std::string& what, int64_t value, int64_t limit) {
+    throw Error(config.file(), "describes a model with " + std::to_string(value) + " " + what +
+                                   "; AttnScope supports at most " + std::to_string(limit));
+  };
+  if (spec.num_layers > kMaxLayers) refuse("layers", spec.num_layers, kMaxLayers);
+  if (spec.num_heads > kMaxHeads) refuse("attention heads", spec.num_heads, kMaxHeads);
+  if (spec.head_dim > kMaxHeadDim) refuse("dimensions per head", spec.head_dim, kMaxHeadDim);
+  if (spec.vocab_size > kMaxVocabulary) refuse("tokens in its vocabulary", spec.vocab_size, kMaxVocabulary);
+  if (spec.max_position_embeddings > kMaxPositions)
+    refuse("positions (max_position_embeddings)", spec.max_position_embeddings, kMaxPositions);
+  // The sum parameter_count() computes, checked here so that it cannot overflow there.
+  int64_t parameters = 0;
+  for (const ExpectedTensor& t : adapter_for(spec.architecture).expected_tensors(spec)) {
+    int64_t n = 1;
+    bool overflow = false;
+    for (int64_t d : t.shape) overflow = overflow || __builtin_mul_overflow(n, d, &n);
+    if (overflow || __builtin_add_overflow(parameters, n, &parameters) || parameters > kMaxParameters)
+      refuse("parameters or more", kMaxParameters + 1, kMaxParameters);
+  }
+}
+
 }  // namespace
 
 ModelSpec parse_config(const nlohmann::json& json, const std::string& where) {
@@ -95,6 +118,7 @@ ModelSpec parse_config(const nlohmann::json& json, const std::string& where) {
   spec.architecture_name = std::string(info.class_name);
   spec.model_type = std::string(info.model_type);
   info.adapter->read_config(config, spec);
+  check_model_size(config, spec);
   read_token_ids(config, spec);
   read_dtype(config, spec);
   return spec;

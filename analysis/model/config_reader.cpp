@@ -26,9 +26,10 @@ const nlohmann::json* ConfigReader::find(std::string_view key) const {
 
 int64_t ConfigReader::as_positive_int(std::string_view key, const nlohmann::json& v) const {
   if (!v.is_number_integer()) fail(key, "must be a positive integer, not " + io::json_kind(v) + " (" + v.dump() + ")");
-  if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
-    fail(key, "is too large (" + v.dump() + ")");
+  if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(kMaxConfigInteger))
+    fail(key, "is too large (" + v.dump() + "; sizes above 2^40 are refused)");
   if (v.get<int64_t>() <= 0) fail(key, "must be a positive integer, not " + v.dump());
+  if (v.get<int64_t>() > kMaxConfigInteger) fail(key, "is too large (" + v.dump() + "; sizes above 2^40 are refused)");
   return v.get<int64_t>();
 }
 

@@ -10,6 +10,11 @@
 
 namespace attnscope::model {
 
+// The largest positive integer a config key may hold: far above any real size, and low
+// enough that products of a few sizes (4 * n_embd, layers * heads * head_dim) cannot
+// overflow before the model's size is checked (config.h).
+inline constexpr int64_t kMaxConfigInteger = int64_t(1) << 40;
+
 class ConfigReader {
  public:
   // `object` must outlive the reader; `prefix` names a nested object in messages.
@@ -24,6 +29,7 @@ class ConfigReader {
   const nlohmann::json* find(std::string_view key) const;
   bool has(std::string_view key) const { return find(key) != nullptr; }
 
+  // At most kMaxConfigInteger.
   int64_t positive_int(std::string_view key) const;
   std::optional<int64_t> optional_positive_int(std::string_view key) const;
   // A positive count that fits in an int (layers, heads).

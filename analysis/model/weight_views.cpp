@@ -1,5 +1,7 @@
 #include "analysis/model/weight_views.h"
 
+#include "kernels/guarded_read.h"
+
 namespace attnscope::model {
 
 WeightBlocks single(const kernels::HostTensorView& view) { return WeightBlocks{{view}}; }
@@ -18,7 +20,9 @@ WeightBlocks joined_vectors(std::initializer_list<kernels::HostTensorView> views
   auto buffer = std::make_shared<std::vector<float>>(std::size_t(total));
   float* out = buffer->data();
   for (const auto& v : views) {
-    kernels::convert_to_f32(v.data, v.dtype, std::size_t(v.rows * v.cols), out);
+    // The views point into the checkpoint's mapping: a file truncated under it faults.
+    if (!kernels::guarded([&] { kernels::convert_to_f32(v.data, v.dtype, std::size_t(v.rows * v.cols), out); }))
+      throw kernels::MappedReadFault("checkpoint weights", kernels::kMappedReadFaultProblem);
     out += v.rows * v.cols;
   }
   kernels::HostTensorView joined;

@@ -5,6 +5,7 @@
 
 #include "analysis/runtime/rope_table.h"
 #include "kernels/error.h"
+#include "kernels/guarded_read.h"
 
 namespace attnscope::runtime {
 namespace {
@@ -29,7 +30,17 @@ Transformer::Transformer(const model::Checkpoint& checkpoint, kernels::Backend& 
                     " learned positions of this model");
   if (spec_.positions == model::PositionKind::Rope) rope_ = make_rope_table(spec_.rope, spec_.head_dim);
 
-  const model::ModelWeights weights = checkpoint.weights();
+  // A checkpoint truncated under its mapping faults the uploads' reads; one changed in
+  // place does not, but either way the weights would be wrong: both are errors naming the file.
+  try {
+    upload_weights(checkpoint.weights());
+  } catch (const kernels::MappedReadFault& fault) {
+    checkpoint.report_read_fault(fault);
+  }
+  checkpoint.check_unchanged();
+}
+
+void Transformer::upload_weights(const model::ModelWeights& weights) {
   token_embedding_ = upload(backend_, weights.token_embedding);
   position_embedding_ = upload(backend_, weights.position_embedding);
   final_norm_ = upload(backend_, weights.final_norm);

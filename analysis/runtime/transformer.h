@@ -53,6 +53,8 @@ class Transformer {
     kernels::Tensor k_cache, v_cache;
   };
 
+  // Every weight onto the backend, and each layer's KV cache (in the constructor).
+  void upload_weights(const model::ModelWeights& weights);
   void norm(const kernels::Tensor& x, const kernels::Tensor& weight, const kernels::Tensor& bias,
             kernels::Tensor& y);
   void attention_block(Layer& layer, kernels::Tensor& x, int64_t first_position,

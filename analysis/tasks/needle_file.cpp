@@ -47,12 +47,7 @@ std::vector<Needle> parse_needles(std::string_view jsonl, const std::string& ori
     ++line_number;
     if (trimmed(line).empty()) continue;
     const std::string where = origin + ":" + std::to_string(line_number);
-    nlohmann::json object;
-    try {
-      object = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(where, "is not valid JSON: " + io::json_error_text(e));
-    }
+    const nlohmann::json object = io::parse_json_text(line, where);
     if (!object.is_object())
       throw Error(where, "is " + io::json_kind(object) + ", not a JSON object with \"needle\", \"question\" and \"answer\"");
     Needle n;

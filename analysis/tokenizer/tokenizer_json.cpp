@@ -2,6 +2,7 @@
 // component that understands it.
 #include <nlohmann/json.hpp>
 
+#include "analysis/io/json_file.h"
 #include "analysis/tokenizer/decoders.h"
 #include "analysis/tokenizer/json_node.h"
 #include "analysis/tokenizer/normalizers.h"
@@ -33,6 +34,7 @@ JsonNode section(const JsonNode& root, std::string_view key) {
 }  // namespace
 
 TokenizerParts parse_tokenizer_json(std::string_view json_text, const std::string& origin) {
+  io::check_json_depth(json_text, origin);
   nlohmann::json document;
   try {
     document = nlohmann::json::parse(json_text.begin(), json_text.end());

@@ -4,10 +4,12 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
 #include "kernels/cpu/cpu_ops.h"
+#include "kernels/guarded_read.h"
 
 namespace attnscope::kernels::cpu {
 namespace {
@@ -47,22 +49,31 @@ inline float load(const unsigned char* base, std::size_t i) {
 
 // dst (logical [cols, rows], row stride rows) = transpose of src (stored [rows, cols]).
 // Square tiles keep both the reads and the strided writes inside the cache.
+// `faulted` is set when a read of src hit SIGBUS (the tiles after it are skipped).
 template <DType T>
-void transpose_block(const unsigned char* src, int64_t rows, int64_t cols, float* dst, int threads) {
+void transpose_block(const unsigned char* src, int64_t rows, int64_t cols, float* dst, int threads,
+                     std::atomic<bool>& faulted) {
   constexpr int64_t tile = 32;
   const int64_t row_tiles = (rows + tile - 1) / tile;
   const int64_t col_tiles = (cols + tile - 1) / tile;
 #pragma omp parallel for schedule(static) num_threads(threads) if (rows * cols >= kParallelElements)
   for (int64_t t = 0; t < row_tiles * col_tiles; ++t) {
+    if (faulted.load(std::memory_order_relaxed)) continue;
     const int64_t r0 = (t / col_tiles) * tile, c0 = (t % col_tiles) * tile;
     const int64_t r1 = std::min(rows, r0 + tile), c1 = std::min(cols, c0 + tile);
-    for (int64_t r = r0; r < r1; ++r)
-      for (int64_t c = c0; c < c1; ++c) dst[c * rows + r] = load<T>(src, std::size_t(r * cols + c));
+    const bool read = guarded([&] {
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t c = c0; c < c1; ++c) dst[c * rows + r] = load<T>(src, std::size_t(r * cols + c));
+    });
+    if (!read) faulted = true;
   }
 }
 
+// Every read of the block runs under the SIGBUS guard (kernels/guarded_read.h): a
+// checkpoint truncated under its mapping fails the upload instead of killing the process.
 void convert_block(const HostTensorView& block, float* dst, int threads) {
   const int64_t n = block.rows * block.cols;
+  std::atomic<bool> faulted{false};
   if (!block.transposed) {
     // Chunks of whole cache lines per thread; convert_to_f32 handles any source alignment.
     constexpr int64_t chunk = 1 << 15;
@@ -71,17 +82,20 @@ void convert_block(const HostTensorView& block, float* dst, int threads) {
     const std::size_t esize = dtype_size(block.dtype);
 #pragma omp parallel for schedule(static) num_threads(threads) if (n >= kParallelElements)
     for (int64_t c = 0; c < chunks; ++c) {
+      if (faulted.load(std::memory_order_relaxed)) continue;
       const int64_t begin = c * chunk, count = std::min(chunk, n - begin);
-      convert_to_f32(src + std::size_t(begin) * esize, block.dtype, std::size_t(count), dst + begin);
+      if (!guarded([&] { convert_to_f32(src + std::size_t(begin) * esize, block.dtype, std::size_t(count), dst + begin); }))
+        faulted = true;
     }
-    return;
+  } else {
+    const auto* src = static_cast<const unsigned char*>(block.data);
+    switch (block.dtype) {
+      case DType::F32: transpose_block<DType::F32>(src, block.rows, block.cols, dst, threads, faulted); break;
+      case DType::F16: transpose_block<DType::F16>(src, block.rows, block.cols, dst, threads, faulted); break;
+      case DType::BF16: transpose_block<DType::BF16>(src, block.rows, block.cols, dst, threads, faulted); break;
+    }
   }
-  const auto* src = static_cast<const unsigned char*>(block.data);
-  switch (block.dtype) {
-    case DType::F32: transpose_block<DType::F32>(src, block.rows, block.cols, dst, threads); return;
-    case DType::F16: transpose_block<DType::F16>(src, block.rows, block.cols, dst, threads); return;
-    case DType::BF16: transpose_block<DType::BF16>(src, block.rows, block.cols, dst, threads); return;
-  }
+  if (faulted) throw MappedReadFault("upload", kMappedReadFaultProblem);
 }
 
 }  // namespace

@@ -4,11 +4,13 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <string>
 
 #include "kernels/cuda/cuda_kernels.h"
 #include "kernels/error.h"
+#include "kernels/guarded_read.h"
 
 namespace attnscope::kernels::cuda {
 namespace {
@@ -16,16 +18,20 @@ namespace {
 constexpr const char* kOp = "upload";
 
 // Host copy of a piece from the mapped file: several threads, because page faults of
-// the mapping (reading the file) dominate and they overlap across threads.
+// the mapping (reading the file) dominate and they overlap across threads. Each chunk is
+// read under the SIGBUS guard: a checkpoint truncated under its mapping fails the upload.
 void copy_to_staging(void* dst, const char* src, std::size_t bytes) {
   constexpr std::size_t chunk = std::size_t(1) << 20;
   const int64_t chunks = int64_t((bytes + chunk - 1) / chunk);
   const int threads = std::min(8, omp_get_max_threads());
+  std::atomic<bool> faulted{false};
 #pragma omp parallel for schedule(static) num_threads(threads) if (chunks >= 4)
   for (int64_t c = 0; c < chunks; ++c) {
+    if (faulted.load(std::memory_order_relaxed)) continue;
     const std::size_t begin = std::size_t(c) * chunk;
-    std::memcpy(static_cast<char*>(dst) + begin, src + begin, std::min(chunk, bytes - begin));
+    if (!guarded_copy(static_cast<char*>(dst) + begin, src + begin, std::min(chunk, bytes - begin))) faulted = true;
   }
+  if (faulted) throw MappedReadFault(kOp, kMappedReadFaultProblem);
 }
 
 }  // namespace

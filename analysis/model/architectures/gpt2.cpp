@@ -5,6 +5,7 @@
 #include <string>
 
 #include "analysis/model/architecture.h"
+#include "analysis/model/config.h"
 #include "analysis/model/weight_views.h"
 
 namespace attnscope::model {
@@ -37,6 +38,9 @@ class Gpt2 final : public ArchitectureAdapter {
     if (spec.hidden_size % spec.num_heads != 0)
       config.fail("n_head", "(" + std::to_string(spec.num_heads) + ") does not divide n_embd (" +
                                 std::to_string(spec.hidden_size) + ")");
+    if (spec.hidden_size / spec.num_heads > kMaxHeadDim)
+      config.fail("n_embd", "(" + std::to_string(spec.hidden_size) + ") over n_head gives more than " +
+                                std::to_string(kMaxHeadDim) + " dimensions per head, which AttnScope does not support");
     spec.head_dim = int(spec.hidden_size / spec.num_heads);
     spec.intermediate_size = config.optional_positive_int("n_inner").value_or(4 * spec.hidden_size);
     spec.max_position_embeddings = config.positive_int("n_positions");

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "analysis/model/architecture.h"
+#include "analysis/model/config.h"
 #include "analysis/model/architectures/rope_config.h"
 #include "analysis/model/weight_views.h"
 
@@ -38,6 +39,9 @@ void read_head_layout(const ConfigReader& config, ModelSpec& spec) {
     if (spec.hidden_size % spec.num_heads != 0)
       config.fail("num_attention_heads", "(" + std::to_string(spec.num_heads) + ") does not divide hidden_size (" +
                                              std::to_string(spec.hidden_size) + ") and no head_dim is given");
+    if (spec.hidden_size / spec.num_heads > kMaxHeadDim)
+      config.fail("hidden_size", "(" + std::to_string(spec.hidden_size) + ") over num_attention_heads gives more than " +
+                                     std::to_string(kMaxHeadDim) + " dimensions per head, which AttnScope does not support");
     spec.head_dim = int(spec.hidden_size / spec.num_heads);
   }
   if (spec.head_dim % 2 != 0)

@@ -267,3 +267,37 @@ TEST_CASE("a failed write leaves the target as it was and no temporary file", "[
 
   CHECK_THROWS_AS(capture::save_capture("/nonexistent-dir/x.safetensors", capture, {}, {}, {}), Error);
 }
+
+TEST_CASE("a capture whose metadata lists heads or token ids out of range is refused, not converted",
+          "[capture][file][untrusted]") {
+  // nlohmann's get<int> of 1e300 or of -1 is no checked conversion: the reader checks first.
+  const auto path = temp_path("valid-ids.safetensors");
+  const auto forged = temp_path("forged-ids.safetensors");
+  save_small_capture(path);
+  for (const char* heads : {"[[0,1e300]]", "[[-1,1]]", "[[0,1],[0,1]]", "[[0,1,2]]", "[[4096,0]]"}) {
+    INFO(heads);
+    forge(path, forged, {{"heads", heads}}, {});
+    CHECK_THROWS_WITH(capture::load_capture(forged), Contains(forged.string()) && Contains("'heads'"));
+  }
+  for (const char* ids : {"[1.5e300]", "[-3]", "[4294967296]", "{\"a\": 1}"}) {
+    INFO(ids);
+    forge(path, forged, {{"prompt_ids", ids}}, {});
+    CHECK_THROWS_WITH(capture::load_capture(forged), Contains("'prompt_ids' is not a JSON list of token ids"));
+  }
+  std::filesystem::remove(path);
+  std::filesystem::remove(forged);
+}
+
+TEST_CASE("a capture whose pooled row counts would overflow their sum is refused naming the tensor",
+          "[capture][file][untrusted]") {
+  // Found by fuzz/capture_file_fuzz.cpp: the sum of forged counts overflowed int64 (UBSan).
+  const auto path = temp_path("valid-pooled.safetensors");
+  const auto forged = temp_path("forged-pooled.safetensors");
+  save_small_capture(path);
+  const int64_t big = int64_t(1) << 62;
+  forge(path, forged, {}, {{"layer.0.head.1.pooled_rows", {"I64", {2}, bytes_of(std::vector<int64_t>{big, big})}}});
+  CHECK_THROWS_WITH(capture::load_capture(forged),
+                    Contains("layer.0.head.1.pooled_rows") && Contains("rows in a block, outside [0, 6]"));
+  std::filesystem::remove(path);
+  std::filesystem::remove(forged);
+}

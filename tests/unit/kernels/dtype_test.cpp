@@ -203,3 +203,9 @@ TEST_CASE("dtype names parse the safetensors spellings only", "[dtype]") {
   CHECK(k::dtype_size(k::DType::BF16) == 2);
   CHECK(k::dtype_name(k::DType::F16) == "F16");
 }
+
+TEST_CASE("converting no elements touches no pointer, null ones included", "[dtype]") {
+  // An empty tensor's views are null; memcpy(null, null, 0) is undefined behaviour (UBSan).
+  for (const k::DType type : {k::DType::F32, k::DType::F16, k::DType::BF16})
+    CHECK_NOTHROW(k::convert_to_f32(nullptr, type, 0, nullptr));
+}

@@ -193,3 +193,19 @@ TEST_CASE("Describing a mask names its family and parameters", "[masks]") {
   CHECK(am::describe({am::StreamingMask{4, {1024, 0}}, std::nullopt}) == "streaming sink_tokens 4 window 1024");
   CHECK(am::describe({am::TopKMask{64}, 0.1}) == "topk keys 64 @ density 0.1");
 }
+
+TEST_CASE("A plan file larger than any model is refused before its heads are allocated", "[masks][untrusted]") {
+  // 2^20 layers of 2^20 heads passed each index's bound and then asked for 2^40 masks.
+  const nlohmann::json doc = {{"attnscope_mask_plan", 1}, {"num_layers", 1 << 20}, {"num_heads", 1 << 20}};
+  CHECK_THROWS_WITH(am::plan_from_json(doc, "plan.json"),
+                    Contains("plan.json") && Contains("larger than any model AttnScope runs"));
+}
+
+TEST_CASE("A window of more than 1e15 tokens is refused, not rounded out of range", "[masks][untrusted]") {
+  // Writing the plan back converted 1e300 tokens to int64: undefined behaviour.
+  for (const double tokens : {1e300, -1e300, 2e15}) {
+    INFO(tokens);
+    const nlohmann::json mask = {{"method", "window"}, {"window", tokens}};
+    CHECK_THROWS_WITH(am::mask_from_json(mask, "plan.json"), Contains("window is") && Contains("at most 1e15"));
+  }
+}

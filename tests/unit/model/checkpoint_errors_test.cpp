@@ -203,3 +203,21 @@ TEST_CASE("sharded checkpoints: the index and the shards must agree", "[checkpoi
     REQUIRE_THROWS_WITH(Checkpoint::open(dir.path()), Contains(shard2.string() + ": tensor") && Contains("truncated"));
   }
 }
+
+TEST_CASE("pickle weights of any usual name are refused as code, asking for safetensors", "[checkpoint][errors]") {
+  for (const char* name : {"model.pt", "consolidated.00.pth", "pytorch_model-00001-of-00002.bin", "weights.ckpt"}) {
+    INFO(name);
+    t::TempDir dir;
+    t::write_bytes(dir / "config.json", t::tiny_config(Architecture::Llama).dump());
+    t::write_bytes(dir / name, "\x80\x02}q\x00.");
+    REQUIRE_THROWS_WITH(Checkpoint::open(dir.path()),
+                        Contains(name) && Contains("pickle") && Contains("safetensors only") && Contains("run code"));
+  }
+}
+
+TEST_CASE("a pickle file given as the model is refused without being read", "[checkpoint][errors]") {
+  t::TempDir dir;
+  t::write_bytes(dir / "pytorch_model.bin", "\x80\x02}q\x00.");
+  REQUIRE_THROWS_WITH(Checkpoint::open(dir / "pytorch_model.bin"),
+                      Contains("is a PyTorch pickle file") && Contains("safetensors only"));
+}

@@ -334,3 +334,30 @@ TEST_CASE("load_config names the file when it is missing or not JSON", "[config]
   t::write_bytes(path, t::tiny_config(Architecture::Mistral).dump());
   CHECK(m::load_config(path).architecture == Architecture::Mistral);
 }
+
+TEST_CASE("sizes beyond any real model are refused naming what they count", "[config][untrusted]") {
+  // Products of such sizes overflowed int64 (undefined behaviour: GPT-2's 4 * n_embd, the
+  // parameter count) and the tensor list of 2^31 layers exhausted memory.
+  const json base = t::tiny_config(Architecture::Llama);
+  CHECK_THROWS_WITH(parse(with(base, {{"num_hidden_layers", 1025}})),
+                    Contains(kWhere) && Contains("1025 layers") && Contains("at most 1024"));
+  CHECK_THROWS_WITH(parse(with(base, {{"num_hidden_layers", 2147483647}})), Contains("at most 1024"));
+  CHECK_THROWS_WITH(parse(with(base, {{"vocab_size", int64_t(1) << 31}})), Contains("tokens in its vocabulary"));
+  CHECK_THROWS_WITH(parse(with(base, {{"hidden_size", (int64_t(1) << 40) + 1}})),
+                    Contains("\"hidden_size\" is too large") && Contains("2^40"));
+  CHECK_THROWS_WITH(parse(with(base, {{"hidden_size", int64_t(1) << 32}, {"head_dim", nullptr}})),
+                    Contains("dimensions per head"));
+  CHECK_THROWS_WITH(parse(with(base, {{"hidden_size", int64_t(1) << 30}, {"intermediate_size", int64_t(1) << 30},
+                                      {"head_dim", 64}})),
+                    Contains("parameters or more") && Contains(std::to_string(m::kMaxParameters)));
+  CHECK_THROWS_WITH(parse(with(base, {{"max_position_embeddings", (int64_t(1) << 32) + 1}})),
+                    Contains("positions (max_position_embeddings)"));
+}
+
+TEST_CASE("GPT-2's default n_inner of a huge n_embd is refused, not overflowed", "[config][untrusted]") {
+  json config = t::tiny_config(Architecture::Gpt2);
+  config.erase("n_inner");
+  config["n_embd"] = int64_t(1) << 40;
+  config["n_head"] = 1 << 28;
+  CHECK_THROWS_WITH(parse(config), Contains(kWhere) && Contains("attention heads"));
+}
