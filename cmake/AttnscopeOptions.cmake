@@ -10,3 +10,7 @@ option(ATTNSCOPE_WERROR "Treat warnings as errors (CI turns this on)" OFF)
 # Extra include/library prefix for machines where -dev packages were unpacked by hand
 # (the GPU machine: dpkg -x into /tmp/sys).
 set(ATTNSCOPE_SYSROOT_PREFIX "" CACHE PATH "Extra prefix holding unpacked -dev packages")
+# Sanitizers for every target, e.g. "address,undefined" (CI's second build; docs/hardening.md).
+set(ATTNSCOPE_SANITIZE "" CACHE STRING "Sanitizers for every target (-fsanitize=...), e.g. address,undefined")
+# libFuzzer targets of the parsers of untrusted files (fuzz/); clang only.
+option(ATTNSCOPE_FUZZ "Build the libFuzzer targets in fuzz/ (clang)" OFF)
