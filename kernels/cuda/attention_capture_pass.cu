@@ -40,6 +40,11 @@ struct DeviceBuffer {
       data = nullptr;
       bytes = 0;
       const cudaError_t status = cudaMalloc(&data, need);
+      if (status == cudaErrorMemoryAllocation) {
+        cudaGetLastError();  // not sticky: the backend stays usable
+        throw OutOfMemory(kWhere, "cannot allocate " + std::to_string(need) +
+                                      " bytes of device memory for capture results (" + cudaGetErrorString(status) + ")");
+      }
       if (status != cudaSuccess)
         throw Error(kWhere, "cannot allocate " + std::to_string(need) + " bytes of device memory for capture results (" +
                                 cudaGetErrorString(status) + ")");

@@ -26,6 +26,12 @@ std::string gib(std::size_t bytes) {
 
 void check_cuda(cudaError_t status, std::string_view op, std::string_view call) {
   if (status == cudaSuccess) return;
+  if (status == cudaErrorMemoryAllocation) {
+    // Every allocation failure is the one error the callers turn into "what would fit";
+    // it is not sticky, so clear it and the backend goes on.
+    cudaGetLastError();
+    throw OutOfMemory(std::string(op), std::string(call) + " failed: out of memory (" + cudaGetErrorName(status) + ")");
+  }
   throw Error(std::string(op),
               std::string(call) + " failed: " + cudaGetErrorName(status) + " (" + cudaGetErrorString(status) + ")");
 }

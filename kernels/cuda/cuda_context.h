@@ -15,6 +15,7 @@
 namespace attnscope::kernels::cuda {
 
 // Throws attnscope::Error(op, "<call>: <CUDA's message>") unless status is cudaSuccess.
+// attnscope::OutOfMemory for cudaErrorMemoryAllocation (the request's size belongs in `call`).
 void check_cuda(cudaError_t status, std::string_view op, std::string_view call);
 // After a kernel launch: throws for a launch error (bad configuration, no kernel image).
 void check_launch(std::string_view op);

@@ -31,6 +31,9 @@ constexpr std::size_t kWorkspaceBytes = std::size_t(32) << 20;  // what cuBLAS a
 constexpr std::size_t kMaxPlans = 512;                          // prompt lengths vary: bound the cache
 
 void check_cublas(cublasStatus_t status, const char* call) {
+  if (status == CUBLAS_STATUS_ALLOC_FAILED)
+    throw OutOfMemory(kOp, std::string(call) + " failed: cuBLASLt could not allocate its resources (" +
+                               cublasLtGetStatusString(status) + ")");
   if (status != CUBLAS_STATUS_SUCCESS)
     throw Error(kOp, std::string(call) + " failed: " + cublasLtGetStatusString(status));
 }

@@ -78,7 +78,7 @@ const int32_t* IdsStaging::to_device(std::span<const int32_t> ids) {
     device_ = nullptr;
     capacity_ = 0;
     check_cuda(cudaHostAlloc(reinterpret_cast<void**>(&host_), capacity * sizeof(int32_t), cudaHostAllocDefault), op,
-               "cudaHostAlloc");
+               "cudaHostAlloc of " + std::to_string(capacity * sizeof(int32_t)) + " pinned bytes for token ids");
     device_ = static_cast<int32_t*>(context_->allocate(capacity * sizeof(int32_t), op, "token ids"));
     capacity_ = capacity;
   }

@@ -43,6 +43,10 @@ bool dispatch_head_dim(DType dtype, int head_dim, F&& f) {
 
 // Throws for a failed CUDA call (a launch: pass cudaGetLastError()).
 inline void check_cuda(cudaError_t status, const char* where, const char* what) {
+  if (status == cudaErrorMemoryAllocation) {
+    cudaGetLastError();  // not sticky: the backend stays usable
+    throw OutOfMemory(where, std::string(what) + ": " + cudaGetErrorString(status));
+  }
   if (status != cudaSuccess) throw Error(where, std::string(what) + ": " + cudaGetErrorString(status));
 }
 
