@@ -35,6 +35,8 @@ class TokenView;
 
 namespace attnscope::gui {
 
+struct ProfileExportFormat;
+
 class MainWindow : public QMainWindow {
   Q_OBJECT
 
@@ -118,6 +120,7 @@ class MainWindow : public QMainWindow {
   void loadMaskPlan();
   void saveMaskPlan();
   void exportView(QWidget* widget, const QString& name);
+  void exportProfile(const ProfileExportFormat& format, bool from_plan);
   void exportMap();
   // Session results.
   void onModelOpened(const std::shared_ptr<const LoadedModel>& model);
