@@ -81,7 +81,7 @@ MainWindow::MainWindow(const AppOptions& options, QWidget* parent) : QMainWindow
   buildStatusBar();
   resize(1400, 900);
   // The map keeps most of the window; panels start at sizes their contents read well at.
-  resizeDocks({panel("promptPanel"), panel("overviewPanel")}, {360, 460}, Qt::Horizontal);
+  resizeDocks({panel("promptPanel"), panel("overviewPanel")}, {385, 475}, Qt::Horizontal);
   resizeDocks({panel("tokensPanel")}, {250}, Qt::Vertical);
   default_state_ = saveState();
 
@@ -143,6 +143,7 @@ void MainWindow::buildMenus() {
     session_->cancelProfile();
     session_->cancelMasks();
   });
+  run->addAction(tr("Show the &Last Run"), this, &MainWindow::showLastRun);
   run->addSeparator();
   run->addAction(tr("&Evaluate Mask Plan"), this, &MainWindow::evaluateMasks);
   run->addAction(tr("Mask &Curves"), this, &MainWindow::computeMaskCurves);

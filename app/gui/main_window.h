@@ -83,6 +83,9 @@ class MainWindow : public QMainWindow {
   void openStoredRun(store::RunId run);
   void compareStoredRuns(store::RunId a, store::RunId b);
   void showStoredUnit(int index);
+  // The session's last run again, after a run from the store was shown.
+  void showLastRun();
+  bool showsStoredRun() const { return stored_ != nullptr; }
 
  signals:
   void headShown(int layer, int head);

@@ -109,6 +109,11 @@ void MainWindow::onProfileFinished(const std::shared_ptr<const ProfileOutcome>& 
   }
 }
 
+void MainWindow::showLastRun() {
+  // Back from a run reopened from the store to the session's own.
+  if (const auto last = session_->lastRun()) onRunFinished(last);
+}
+
 void MainWindow::refreshHistory() {
   if (database_.empty()) return;
   std::error_code ec;

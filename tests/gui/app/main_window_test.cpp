@@ -194,3 +194,14 @@ TEST_CASE("two stored runs compared put their differences on the grid", "[gui][w
   REQUIRE(index);
   REQUIRE(w.overview()->model().metric(*index).diverging);
 }
+
+TEST_CASE("after a run from the store the last run of the session can be shown again", "[gui][window]") {
+  MainWindow w(options(true));
+  run_prompt(w);
+  profile_from_form(w, "160");
+  REQUIRE(w.showsStoredRun());
+  w.showLastRun();
+  REQUIRE_FALSE(w.showsStoredRun());
+  REQUIRE(w.overview()->model().find_metric("sink mass"));  // the capture's own metrics again
+  REQUIRE(w.tokenView()->html().contains("pass</span>"));
+}
