@@ -162,6 +162,7 @@ class MainWindow : public QMainWindow {
   std::shared_ptr<const MaskEvaluation> mask_evaluation_;  // of run_, while it is shown
   int layer_ = -1, head_ = -1;
   quint64 device_memory_ = 0;
+  bool mask_lab_visible_ = false;  // the mask lab's dock is on screen (not closed, not behind a tab)
   bool quiet_errors_ = false;
   bool fresh_ = false;
 };

@@ -18,6 +18,13 @@
 namespace attnscope::gui {
 
 void MainWindow::connectMaskLab() {
+  // Live evaluation only while the panel is on screen: recording every head of a long run
+  // costs memory and time nobody asked for otherwise.
+  connect(panel("maskLabPanel"), &QDockWidget::visibilityChanged, this, [this](bool visible) {
+    mask_lab_visible_ = visible;
+    if (visible && mask_lab_->live() && run_ && !stored_ && (!mask_evaluation_ || mask_evaluation_->run_id != run_->id))
+      evaluateMasks();
+  });
   connect(mask_lab_, &views::MaskLabView::planChanged, this, [this] {
     if (mask_lab_->live()) evaluateMasks();
   });

@@ -202,7 +202,7 @@ void MainWindow::onRunFinished(const std::shared_ptr<const RunResult>& run) {
   statusBar()->showMessage(tr("Ran %1 tokens in %2 s%3").arg(run->rows()).arg(run->seconds, 0, 'f', 2).arg(continuation));
   const bool keep = layer_ >= 0 && layer_ < spec.num_layers && head_ >= 0 && head_ < spec.num_heads;
   showHead(keep ? layer_ : spec.num_layers - 1, keep ? head_ : 0);
-  if (mask_lab_->live()) evaluateMasks();
+  if (mask_lab_->live() && mask_lab_visible_) evaluateMasks();
 }
 
 void MainWindow::onRunFailed(const QString& message) {
