@@ -157,8 +157,11 @@ inline Keep ref_block(const RefHead& h, int64_t B, int64_t k_blocks, double mass
     const int64_t diag0 = std::max(first, pos0 / B), last = h.position(r1 - 1) / B;
     std::vector<double> mass(std::size_t(last + 1), 0.0);
     double total = 0;
+    // Keys past the block's last position are invisible to it (probability 0) and past
+    // the end of `mass` (AddressSanitizer found the read).
     for (int64_t r = r0; r < r1; ++r)
-      for (int64_t key = 0; key < h.keys(); ++key) mass[std::size_t(key / B)] += h.p[std::size_t(r)][std::size_t(key)];
+      for (int64_t key = 0; key < std::min(h.keys(), (last + 1) * B); ++key)
+        mass[std::size_t(key / B)] += h.p[std::size_t(r)][std::size_t(key)];
     for (int64_t kb = first; kb <= last; ++kb) total += mass[std::size_t(kb)];
     std::vector<int64_t> order{first};
     for (int64_t kb = std::max(first + 1, diag0); kb <= last; ++kb) order.push_back(kb);
