@@ -49,12 +49,8 @@ step() {
   return $rc
 }
 
-if ! ls .deps/*.deb >/dev/null 2>&1; then
-  echo "block_sparse_gpu_bench.sh: .deps/ has no .deb files: carry .deps (see scripts/gpu_check.sh)" >&2
-  exit 2
-fi
-for f in .deps/*.deb; do dpkg -x "$f" "$sys"; done
-export LD_LIBRARY_PATH="$sys/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+source scripts/gpu_sysroot.sh
+unpack_gpu_sysroot "$sys" block_sparse_gpu_bench.sh || exit 2
 
 {
   nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv 2>&1

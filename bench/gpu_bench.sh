@@ -58,12 +58,8 @@ tables() {
   awk '/^== / {p = !/^== (configure|build|oracle:|8B checkpoint|prefill vs)/} p {print} /^$/ {p = 0}' "$1"
 }
 
-if ! ls .deps/*.deb >/dev/null 2>&1; then
-  echo "gpu_bench.sh: .deps/ has no .deb files: carry .deps (see scripts/gpu_check.sh)" >&2
-  exit 2
-fi
-for f in .deps/*.deb; do dpkg -x "$f" "$sys"; done
-export LD_LIBRARY_PATH="$sys/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+source scripts/gpu_sysroot.sh
+unpack_gpu_sysroot "$sys" gpu_bench.sh || exit 2
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1  # no network there: never wait for one
 
 {

@@ -72,16 +72,12 @@ finish() {
   exit "$1"
 }
 
-if ! ls .deps/*.deb >/dev/null 2>&1; then
-  echo "profile_gpu_bench.sh: .deps/ has no .deb files: carry .deps (see scripts/gpu_check.sh)" >&2
-  exit 2
-fi
 if [[ ! -f $tokenizer ]]; then
   echo "profile_gpu_bench.sh: $tokenizer is missing: carry .cache/tokenizers/llama3" >&2
   exit 2
 fi
-for f in .deps/*.deb; do dpkg -x "$f" "$sys"; done
-export LD_LIBRARY_PATH="$sys/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+source scripts/gpu_sysroot.sh
+unpack_gpu_sysroot "$sys" profile_gpu_bench.sh || exit 2
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 
 {

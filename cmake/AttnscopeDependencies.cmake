@@ -36,7 +36,14 @@ attnscope_import_library(blas cblas.h "openblas-openmp;x86_64-linux-gnu/openblas
   NAMES openblas libopenblas.so.0 LIB_SUFFIXES openblas-openmp openblas-pthread)
 attnscope_import_library(sqlite3 sqlite3.h "" NAMES sqlite3 libsqlite3.so.0)
 
-find_package(nlohmann_json 3.10 QUIET)
+# The sysroot's copy first: a machine with its own nlohmann-json (another version, so
+# another ABI namespace) would otherwise give the library one copy through a private
+# sysroot include and its users the other, and their json arguments would not link.
+set(_attnscope_json_hints "")
+if(ATTNSCOPE_SYSROOT_PREFIX)
+  set(_attnscope_json_hints HINTS ${ATTNSCOPE_SYSROOT_PREFIX}/usr)
+endif()
+find_package(nlohmann_json 3.10 QUIET ${_attnscope_json_hints})
 if(NOT TARGET nlohmann_json::nlohmann_json)
   find_path(NLOHMANN_JSON_INCLUDE nlohmann/json.hpp HINTS ${_attnscope_inc_hints} REQUIRED)
   add_library(nlohmann_json::nlohmann_json INTERFACE IMPORTED GLOBAL)

@@ -7,9 +7,8 @@
 #
 #   device run, carry [".deps", ".cache"]:  bash scripts/gpu_check.sh
 #
-# .deps/ (git-ignored) holds the .debs: apt-get download catch2 libsqlite3-dev
-# libpcre2-dev libopenblas-dev libopenblas-openmp-dev libopenblas0-openmp libicu-dev
-# libicu72 nlohmann-json3-dev zlib1g-dev (libicu72 because Ubuntu's ICU has another soname).
+# .deps/ (git-ignored) holds the Debian -dev packages the machine lacks: make it here with
+# scripts/pack_gpu_deps.sh (scripts/gpu_sysroot.sh unpacks it there).
 # .cache/ holds the tokenizer files of scripts/fetch_test_data.sh; without it the
 # tokenizer tests are left out (the machine has no network). Stages are time-boxed to
 # stay inside one 10-minute call; a stage that runs out says "timeout".
@@ -49,12 +48,8 @@ step() {
 # Debian -dev packages into /tmp/sys (headers and link-time .so links). The ICU 72
 # runtime must also be found at run time: libicuuc.so.72 loads libicudata.so.72 through
 # the loader path (an executable's RUNPATH does not reach a library's own dependencies).
-if ! ls .deps/*.deb >/dev/null 2>&1; then
-  echo "gpu_check.sh: .deps/ has no .deb files: carry .deps (see the header of this script)" >&2
-  exit 2
-fi
-for f in .deps/*.deb; do dpkg -x "$f" "$sys"; done
-export LD_LIBRARY_PATH="$sys/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+source scripts/gpu_sysroot.sh
+unpack_gpu_sysroot "$sys" gpu_check.sh || exit 2
 
 {
   nvidia-smi --query-gpu=name,memory.total,driver_version,compute_cap --format=csv 2>&1
