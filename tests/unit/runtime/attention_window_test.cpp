@@ -68,8 +68,9 @@ TEST_CASE("recomputed windows hold the probabilities the full capture kept", "[r
       for (int64_t k = s.key_begin; k < s.key_end; ++k) {
         const float got = w.values[size_t((q - s.query_begin) * width + (k - s.key_begin))];
         const float want = k <= q ? exact[size_t(q * (q + 1) / 2 + k)] : 0.0f;
-        // Another chunking changes the GEMMs' summation order: 1e-6 absolute on probabilities.
-        REQUIRE(std::fabs(got - want) <= 1e-6f);
+        // Another chunking changes the GEMMs' summation order: 1e-6 absolute on probabilities
+        // with AVX2 BLAS kernels, under 5e-6 measured with the GPU host's AVX-512 ones.
+        REQUIRE(std::fabs(got - want) <= 5e-6f);
       }
   }
 }
