@@ -134,7 +134,8 @@ uint32_t list_size(attnscope_job& job, const char* name) {
   invalid_argument(job.qualified_name, "parameter '" + key + "' is not a list");
 }
 
-// "a/b.csv" inside the output folder; no absolute paths, no "..", no empty parts.
+}  // namespace
+
 std::filesystem::path output_file(const attnscope_job& job, const std::string& name) {
   const std::filesystem::path relative(name);
   if (name.empty() || relative.is_absolute()) invalid_argument("write_file", "'" + name + "' is not a relative file name");
@@ -144,7 +145,6 @@ std::filesystem::path output_file(const attnscope_job& job, const std::string& n
   return std::filesystem::path(job.output_folder) / relative;
 }
 
-// Written to a temporary file beside it, synced and renamed: the file is whole or absent.
 void write_whole_file(const std::filesystem::path& path, const void* data, uint64_t size) {
   std::filesystem::create_directories(path.parent_path());
   const std::filesystem::path temporary = path.string() + ".part";
@@ -169,6 +169,12 @@ void write_whole_file(const std::filesystem::path& path, const void* data, uint6
     throw Error(path.string(), "cannot write: " + why);
   }
 }
+
+void add_output_file(attnscope_job& job, const std::filesystem::path& path) {
+  if (std::find(job.files.begin(), job.files.end(), path) == job.files.end()) job.files.push_back(path);
+}
+
+namespace {
 
 const char* last_error(attnscope_job* job) { return job ? job->last_error.c_str() : "no job (NULL)"; }
 
@@ -271,7 +277,7 @@ attnscope_status write_file(attnscope_job* job, const char* name, const void* da
     if (!data && size > 0) invalid_argument("write_file", "data is NULL");
     const std::filesystem::path path = output_file(j, required_text(name, "write_file name"));
     write_whole_file(path, data ? data : "", size);
-    if (std::find(j.files.begin(), j.files.end(), path) == j.files.end()) j.files.push_back(path);
+    add_output_file(j, path);
   });
 }
 
@@ -286,7 +292,7 @@ attnscope_status write_png(attnscope_job* job, const char* name, uint32_t width,
                                         std::to_string(channels) + " is out of range");
     const std::vector<uint8_t> png = encode_png(width, height, channels, std::span<const uint8_t>(pixels, size_t(bytes)));
     write_whole_file(path, png.data(), png.size());
-    if (std::find(j.files.begin(), j.files.end(), path) == j.files.end()) j.files.push_back(path);
+    add_output_file(j, path);
   });
 }
 

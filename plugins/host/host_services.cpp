@@ -13,6 +13,7 @@ const attnscope_host_services& host_services() {
     add_model_services(t);
     add_compute_services(t);
     add_store_services(t);
+    add_export_services(t);
     return t;
   }();
   return table;

@@ -137,6 +137,14 @@ std::filesystem::path prompt_file(const attnscope_job& job, const char* file, co
 // A non-NULL UTF-8 argument; ATTNSCOPE_INVALID_ARGUMENT naming `what` otherwise.
 std::string required_text(const char* text, const std::string& what);
 
+// "a/b.csv" inside the job's output folder; ATTNSCOPE_INVALID_ARGUMENT for an absolute
+// path, ".", ".." or an empty part.
+std::filesystem::path output_file(const attnscope_job& job, const std::string& name);
+// Written to a temporary file beside it, synced and renamed: the file is whole or absent.
+void write_whole_file(const std::filesystem::path& path, const void* data, uint64_t size);
+// `path` among the job's files (once), for the outcome's list.
+void add_output_file(attnscope_job& job, const std::filesystem::path& path);
+
 // The job's progress with `detail` (a long service's inner step), to the callbacks.
 void report(attnscope_job& job, const std::string& detail);
 void log(attnscope_job& job, LogLevel level, const std::string& message);
@@ -154,5 +162,6 @@ void add_basic_services(attnscope_host_services& table);
 void add_model_services(attnscope_host_services& table);
 void add_compute_services(attnscope_host_services& table);
 void add_store_services(attnscope_host_services& table);
+void add_export_services(attnscope_host_services& table);
 
 }  // namespace attnscope::plugins

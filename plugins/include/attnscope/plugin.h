@@ -240,6 +240,26 @@ typedef struct attnscope_unit {
   uint64_t value_count;
 } attnscope_unit;
 
+/* One span a head needed on a prompt of `length` tokens (e.g. its span_90), for
+ * fit_span_rules. */
+typedef struct attnscope_span_sample {
+  int32_t layer;
+  int32_t head;  /* query head */
+  double length; /* N: the prompt's tokens */
+  double span;   /* S: the span the head needed at that length, tokens */
+} attnscope_span_sample;
+
+/* A profile file of another tool (docs/export-formats.md) written from per-head values. */
+typedef struct attnscope_export_request {
+  const char* format;                 /* "moa", "duo", "minference", "razor" or "csv" */
+  const char* name;                   /* the file in the output folder (duo: a folder of two files) */
+  const attnscope_head_value* values; /* per query head, the metrics the format reads (export_profile) */
+  uint64_t value_count;
+  const char* const* options;         /* "key=value" settings of the format (export_profile) */
+  uint32_t option_count;
+  uint32_t reserved;                  /* 0 */
+} attnscope_export_request;
+
 #define ATTNSCOPE_LOG_DEBUG 0
 #define ATTNSCOPE_LOG_INFO 1
 #define ATTNSCOPE_LOG_WARNING 2
@@ -350,6 +370,32 @@ struct attnscope_host_services {
    * rows packed. For heatmaps and plots without an image library in the plugin. */
   attnscope_status (*write_png)(attnscope_job* job, const char* name, uint32_t width, uint32_t height,
                                 uint32_t channels, const uint8_t* pixels);
+
+  /* ---- Added after the first services of ABI 1 (AttnScope 0.1.0, the length-scaling
+   * job): check with ATTNSCOPE_HAS_SERVICE before calling. ---- */
+
+  /* MoA's elastic span rule of each head (docs/metrics.md, span_90): least squares of
+   * span = alpha + beta * length over the head's samples, beta clamped to [0, 1] (MoA's
+   * range) and alpha then the mean of span - beta * length. The result has, for every
+   * head with samples, "span_alpha" (tokens), "span_beta" and "span_samples"; summary
+   * {"heads", "samples"}. ATTNSCOPE_INVALID_ARGUMENT naming the head when it has fewer
+   * than two distinct lengths, or for a value that is not finite or a negative index. */
+  attnscope_status (*fit_span_rules)(attnscope_job* job, const attnscope_span_sample* samples, uint64_t sample_count,
+                                     attnscope_result** out);
+  /* A profile file for `model`'s shape (its config.json's layers, query and KV heads),
+   * written into the output folder as write_file does, from the request's values:
+   *   moa        span_alpha and span_beta of every head (fit_span_rules' result): MoA's
+   *              {"alphas", "betas"} plan;
+   *   duo        streaming_gate of every head: DuoAttention's folder (name/
+   *              full_attention_heads.tsv, name/config.json); options kv_reduction=max|mean,
+   *              sink=N, recent=N (default 128, 256);
+   *   minference pattern (text) of every head; options stream=V,S and vertical_slash=V,S;
+   *   razor      induction_score and echo_score of every head; options echo_ratio=R,
+   *              induction_ratio=R;
+   *   csv        every value given (our profile CSV).
+   * ATTNSCOPE_INVALID_ARGUMENT naming the head and metric a format misses, an unknown
+   * format or option, or a head outside the model. */
+  attnscope_status (*export_profile)(attnscope_job* job, attnscope_model* model, const attnscope_export_request* request);
 };
 
 /* Whether `host` provides the service `field` (a table from an older host of the same
