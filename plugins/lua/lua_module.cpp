@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "plugins/lua/lua_handles.h"
 #include "plugins/lua/lua_sandbox.h"
 #include "plugins/lua/lua_values.h"
 
@@ -10,43 +11,6 @@ namespace attnscope::lua_plugin {
 namespace {
 
 namespace ps = plugin_support;
-
-constexpr const char* kModelType = "attnscope.model";
-constexpr const char* kPromptType = "attnscope.prompt";
-constexpr const char* kRunType = "attnscope.run";
-
-// The handles' userdata: the host handle, null once released.
-struct ModelBox {
-  attnscope_model* model;
-};
-struct PromptBox {
-  attnscope_prompt* prompt;
-};
-struct RunBox {
-  attnscope_run* run;
-};
-
-ps::PluginJob& job_of(lua_State* L) { return lua_job(L).job; }
-
-// A live model at `index`; a Lua error for another type or a released one.
-attnscope_model* model_at(lua_State* L, int index) {
-  auto* box = static_cast<ModelBox*>(luaL_checkudata(L, index, kModelType));
-  if (!box->model) luaL_error(L, "the model was released");
-  return box->model;
-}
-
-attnscope_prompt* prompt_at(lua_State* L, int index) {
-  auto* box = static_cast<PromptBox*>(luaL_checkudata(L, index, kPromptType));
-  if (!box->prompt) luaL_error(L, "the prompt was released");
-  return box->prompt;
-}
-
-attnscope_run* run_at(lua_State* L, int index) {
-  return static_cast<RunBox*>(luaL_checkudata(L, index, kRunType))->run;
-}
-
-// The Lua-owned model at `index` for PluginJob's methods (borrowed: Lua releases it).
-ps::ModelHandle borrow_model(lua_State* L, int index) { return ps::ModelHandle(job_of(L), model_at(L, index), false); }
 
 // ---- models and prompts ---------------------------------------------------------
 
@@ -306,144 +270,11 @@ int export_profile(lua_State* L) {
   return 0;
 }
 
-// ---- the store ----------------------------------------------------------------------
-
-int begin_run(lua_State* L) {
-  attnscope_run* run = job_of(L).begin_run(borrow_model(L, 1));
-  auto* box = static_cast<RunBox*>(lua_newuserdatauv(L, sizeof(RunBox), 0));
-  box->run = run;  // runs have no release: the host ends them when the job returns
-  luaL_setmetatable(L, kRunType);
-  return 1;
-}
-
-int run_id(lua_State* L) {
-  lua_pushinteger(L, job_of(L).run_id(run_at(L, 1)));
-  return 1;
-}
-
-int run_done(lua_State* L) {
-  lua_pushboolean(L, job_of(L).unit_done(run_at(L, 1), luaL_checkinteger(L, 2)));
-  return 1;
-}
-
-// run:commit{ordinal=, task=, parameters={}, outcome={}, prompt=, values=}
-int run_commit(lua_State* L) {
-  attnscope_run* run = run_at(L, 1);
-  const Options o(L, 2, "commit", {"ordinal", "task", "parameters", "outcome", "prompt", "values"});
-  ps::Unit unit;
-  const auto ordinal = o.integer("ordinal");
-  const auto task = o.text("task");
-  if (!ordinal || !task) luaL_error(L, "commit: give the unit's ordinal and task");
-  unit.ordinal = *ordinal;
-  unit.task = *task;
-  for (const char* key : {"parameters", "outcome"}) {
-    lua_getfield(L, 2, key);
-    if (!lua_isnil(L, -1)) {
-      nlohmann::json value = to_json(L, -1);
-      if (value.is_array() || !value.is_object()) luaL_error(L, "commit: %s must be a table with named fields", key);
-      (std::string(key) == "parameters" ? unit.parameters : unit.outcome) = std::move(value);
-    }
-    lua_pop(L, 1);
-  }
-  if (lua_getfield(L, 2, "prompt") != LUA_TNIL) unit.prompt = prompt_at(L, -1);
-  lua_pop(L, 1);
-  if (lua_getfield(L, 2, "values") != LUA_TNIL) unit.values = head_values(L, -1, "commit values");
-  lua_pop(L, 1);
-  job_of(L).commit_unit(run, unit);
-  return 0;
-}
-
-int run_record(lua_State* L) {
-  attnscope_run* run = run_at(L, 1);
-  job_of(L).record_run_values(run, head_values(L, 2, "record"));
-  return 0;
-}
-
-int read_values(lua_State* L) {
-  push_result(L, job_of(L).read_values(luaL_checkinteger(L, 1), luaL_optinteger(L, 2, -1)));
-  return 1;
-}
-
-// ---- progress, log, files -------------------------------------------------------------
-
-int progress(lua_State* L) {
-  job_of(L).progress(luaL_checknumber(L, 1), luaL_optstring(L, 2, ""));
-  return 0;
-}
-
-int cancelled(lua_State* L) {
-  lua_pushboolean(L, job_of(L).cancelled());
-  return 1;
-}
-
-// log(message) or log(level, message); level "debug", "info", "warning" or "error".
-int log(lua_State* L) {
-  int32_t level = ATTNSCOPE_LOG_INFO;
-  if (lua_gettop(L) >= 2) {
-    const std::string name = luaL_checkstring(L, 1);
-    level = name == "debug" ? ATTNSCOPE_LOG_DEBUG : name == "info" ? ATTNSCOPE_LOG_INFO
-            : name == "warning" ? ATTNSCOPE_LOG_WARNING : name == "error" ? ATTNSCOPE_LOG_ERROR : -1;
-    if (level < 0) luaL_error(L, "log: level is debug, info, warning or error, not '%s'", name.c_str());
-  }
-  job_of(L).log(level, luaL_checkstring(L, lua_gettop(L) >= 2 ? 2 : 1));
-  return 0;
-}
-
-int write_file(lua_State* L) {
-  size_t size = 0;
-  const std::string name = luaL_checkstring(L, 1);
-  const char* data = luaL_checklstring(L, 2, &size);
-  job_of(L).write_file(name, std::string(data, size));
-  return 0;
-}
-
-// write_png(name, width, height, channels, pixels): pixels a string of width * height * channels bytes.
-int write_png(lua_State* L) {
-  const std::string name = luaL_checkstring(L, 1);
-  const lua_Integer width = luaL_checkinteger(L, 2), height = luaL_checkinteger(L, 3), channels = luaL_checkinteger(L, 4);
-  size_t size = 0;
-  const char* pixels = luaL_checklstring(L, 5, &size);
-  if (width < 1 || height < 1 || width > (1 << 24) || height > (1 << 24) || channels < 1 || channels > 4 ||
-      uint64_t(width) * uint64_t(height) * uint64_t(channels) != size)
-    luaL_error(L, "write_png: %d bytes of pixels are not %d x %d x %d", int(size), int(width), int(height), int(channels));
-  job_of(L).write_png(name, uint32_t(width), uint32_t(height), uint32_t(channels),
-                      std::vector<uint8_t>(pixels, pixels + size));
-  return 0;
-}
-
-int output_folder(lua_State* L) {
-  lua_pushstring(L, job_of(L).output_folder().c_str());
-  return 1;
-}
-
-int data_folder(lua_State* L) {
-  lua_pushstring(L, job_of(L).data_folder().c_str());
-  return 1;
-}
-
-int json_encode(lua_State* L) {
-  const nlohmann::json value = to_json(L, 1);
-  const lua_Integer indent = luaL_optinteger(L, 2, -1);
-  const std::string text = value.dump(int(indent), ' ', false, nlohmann::json::error_handler_t::replace);
-  lua_pushlstring(L, text.data(), text.size());
-  return 1;
-}
-
-int json_decode(lua_State* L) {
-  size_t size = 0;
-  const char* text = luaL_checklstring(L, 1, &size);
-  push_json(L, nlohmann::json::parse(text, text + size));
-  return 1;
-}
-
 // Metatables of the handles: methods, and release when collected.
-void handle_type(lua_State* L, const char* type, std::initializer_list<luaL_Reg> methods, lua_CFunction gc) {
+void handle_type(lua_State* L, const char* type, const luaL_Reg* methods, lua_CFunction gc) {
   luaL_newmetatable(L, type);
-  lua_createtable(L, 0, int(methods.size()));
-  for (const luaL_Reg& m : methods) {
-    lua_pushcfunction(L, m.func);
-    lua_setfield(L, -2, m.name);
-  }
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
   lua_setfield(L, -2, "__index");
   if (gc) {
     lua_pushcfunction(L, gc);
@@ -454,16 +285,15 @@ void handle_type(lua_State* L, const char* type, std::initializer_list<luaL_Reg>
   lua_pop(L, 1);
 }
 
+const luaL_Reg kModelMethods[] = {{"info", guarded<model_info>}, {"release", guarded<release_model>}, {nullptr, nullptr}};
+const luaL_Reg kPromptMethods[] = {{"info", guarded<prompt_info>}, {"release", guarded<release_prompt>}, {nullptr, nullptr}};
+
 }  // namespace
 
 void open_module(lua_State* L) {
-  handle_type(L, kModelType, {{"info", guarded<model_info>}, {"release", guarded<release_model>}}, guarded<release_model>);
-  handle_type(L, kPromptType, {{"info", guarded<prompt_info>}, {"release", guarded<release_prompt>}},
-              guarded<release_prompt>);
-  handle_type(L, kRunType,
-              {{"id", guarded<run_id>}, {"done", guarded<run_done>}, {"commit", guarded<run_commit>},
-               {"record", guarded<run_record>}},
-              nullptr);
+  handle_type(L, kModelType, kModelMethods, guarded<release_model>);
+  handle_type(L, kPromptType, kPromptMethods, guarded<release_prompt>);
+  handle_type(L, kRunType, kRunMethods, nullptr);
   const luaL_Reg functions[] = {{"load_model", guarded<load_model>},
                                 {"models", guarded<models>},
                                 {"model_info", guarded<model_info>},
@@ -476,19 +306,11 @@ void open_module(lua_State* L) {
                                 {"top_heads", guarded<top_heads>},
                                 {"fit_span_rules", guarded<fit_span_rules>},
                                 {"export", guarded<export_profile>},
-                                {"progress", guarded<progress>},
-                                {"cancelled", guarded<cancelled>},
-                                {"log", guarded<log>},
-                                {"write_file", guarded<write_file>},
-                                {"write_png", guarded<write_png>},
-                                {"output_folder", guarded<output_folder>},
-                                {"data_folder", guarded<data_folder>},
-                                {"json_encode", guarded<json_encode>},
-                                {"json_decode", guarded<json_decode>},
                                 {nullptr, nullptr}};
   luaL_newlib(L, functions);
-  const luaL_Reg store[] = {{"begin_run", guarded<begin_run>}, {"read", guarded<read_values>}, {nullptr, nullptr}};
-  luaL_newlib(L, store);
+  luaL_setfuncs(L, kJobFunctions, 0);
+  lua_newtable(L);
+  luaL_setfuncs(L, kStoreFunctions, 0);
   lua_setfield(L, -2, "store");
   lua_setglobal(L, "attnscope");
 }
