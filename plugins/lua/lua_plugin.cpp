@@ -92,6 +92,8 @@ void run_script(ps::PluginJob& job) {
     if (traceback_at != std::string::npos) job.log(ATTNSCOPE_LOG_INFO, "Lua " + report.substr(traceback_at + 1));
     throw ps::JobFailure(ATTNSCOPE_ERROR, message);
   }
+  // A script that caught the cancellation (pcall) to its end did not complete its work.
+  if (state.cancelled) throw ps::JobFailure(ATTNSCOPE_CANCELLED, "cancelled by the user");
   job.progress(1, "the script ended");
 }
 

@@ -26,11 +26,14 @@ void* limited_alloc(void* user, void* block, size_t old_size, size_t new_size) {
   return grown;
 }
 
-// Every 10000 instructions: stop when the user cancelled.
+// Every 10000 instructions: stop when the user cancelled. From then on at every
+// instruction, so that a script that catches the error with pcall and goes on is
+// stopped at its next instruction outside the pcall.
 void cancel_hook(lua_State* L, lua_Debug*) {
   LuaJob& job = lua_job(L);
   if (!job.cancelled && !job.job.cancelled()) return;
   job.cancelled = true;
+  lua_sethook(L, cancel_hook, LUA_MASKCOUNT, 1);
   luaL_error(L, "cancelled by the user");
 }
 

@@ -182,6 +182,24 @@ TEST_CASE("cancelling stops a script that never calls a service", "[plugins]") {
   CHECK(outcome.status == store::RunStatus::Interrupted);
 }
 
+TEST_CASE("a script that catches the cancellation with pcall is stopped all the same", "[plugins]") {
+  TempDir dir;
+  std::atomic<bool> cancel{false};
+  plugins::JobCallbacks callbacks;
+  callbacks.cancel = &cancel;
+  callbacks.on_progress = [&](const plugins::JobProgress& p) {
+    if (p.message == "spinning") cancel.store(true);
+  };
+  const auto outcome = run_lua(dir,
+                               {"code=attnscope.progress(0, 'spinning') "
+                                "while true do pcall(function() local n = 0 while true do n = n + 1 end end) end"},
+                               callbacks);
+  CHECK(outcome.status == store::RunStatus::Interrupted);
+  cancel.store(false);
+  const auto caught = run_lua(dir, {"code=attnscope.progress(0, 'spinning') pcall(function() while true do end end)"}, callbacks);
+  CHECK(caught.status == store::RunStatus::Interrupted);  // caught to the script's end: not complete either
+}
+
 TEST_CASE("a job without a script or code, or with both, is refused", "[plugins]") {
   TempDir dir;
   for (const auto& params : {std::vector<std::string>{}, std::vector<std::string>{"script=x.lua", "code=print(1)"}}) {
