@@ -9,10 +9,10 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <algorithm>
-#include <cmath>
 
 #include "analysis/tasks/grid_spec.h"
 #include "kernels/error.h"
+#include "views/time_left.h"
 
 namespace attnscope::views {
 namespace {
@@ -25,12 +25,6 @@ auto field_checked(const char* field, Parse parse) {
   } catch (const Error& e) {
     throw Error(field, e.problem());
   }
-}
-
-QString eta_text(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return {};
-  if (seconds < 60) return QObject::tr("about %1 s left").arg(int(std::ceil(seconds)));
-  return QObject::tr("about %1 min left").arg(int(std::ceil(seconds / 60)));
 }
 
 }  // namespace
@@ -166,7 +160,7 @@ void ProfileJobForm::showProgress(const profile::ProfileProgress& p) {
   progress_->setValue(int(share * scale));
   progress_->setFormat(tr("unit %1 of %2").arg(std::min(p.units_done + 1, p.units_total)).arg(p.units_total));
   const double elapsed = double(clock_.elapsed()) / 1000;
-  const QString eta = share > 0.02 ? eta_text(elapsed * (1 - share) / share) : QString();
+  const QString eta = time_left_text(elapsed, share);
   message_->setText(QString::fromStdString(p.unit) + (eta.isEmpty() ? QString() : " - " + eta));
 }
 

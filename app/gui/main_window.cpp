@@ -93,6 +93,7 @@ MainWindow::MainWindow(const AppOptions& options, QWidget* parent) : QMainWindow
   connectSession();
   connectMaskLab();
   connectStore();
+  connectPlugins();
   restoreSettings(options);
 }
 
@@ -148,6 +149,9 @@ void MainWindow::buildMenus() {
   run->addAction(tr("&Evaluate Mask Plan"), this, &MainWindow::evaluateMasks);
   run->addAction(tr("Mask &Curves"), this, &MainWindow::computeMaskCurves);
   run->addAction(tr("&Profile Model"), this, &MainWindow::startProfile);
+
+  plugins_menu_ = menuBar()->addMenu(tr("&Plugins"));
+  rescanPlugins();
 
   view_menu_ = menuBar()->addMenu(tr("&View"));
   for (QDockWidget* dock : findChildren<QDockWidget*>()) view_menu_->addAction(dock->toggleViewAction());

@@ -5,17 +5,22 @@
 // persist in QSettings between runs. It wires the session's results to the views and the
 // views' intents to the session: main_window_run.cpp (runs, the map, tokens, tasks),
 // main_window_masks.cpp (the mask lab), main_window_store.cpp (profile jobs, the profiles
-// table, history), main_window_export.cpp (the Export menu).
+// table, history), main_window_export.cpp (the Export menu), main_window_plugins.cpp (the
+// Plugins menu).
 #include <QMainWindow>
 #include <QPointer>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "app/gui/app_options.h"
 #include "app/gui/session.h"
 #include "app/gui/stored_run.h"
+#include "plugins/host/job_runner.h"
+#include "plugins/host/plugin_catalog.h"
 #include "views/head_grid_model.h"
 
+class QDialog;
 class QDockWidget;
 class QLabel;
 class QMenu;
@@ -26,6 +31,7 @@ class AttentionMapPanel;
 class HeadGridView;
 class MaskLabView;
 class ModelInfoView;
+class PluginJobForm;
 class ProfileJobForm;
 class ProfileTableView;
 class PromptView;
@@ -36,6 +42,7 @@ class TokenView;
 namespace attnscope::gui {
 
 struct ProfileExportFormat;
+class PluginJobRunner;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -87,6 +94,19 @@ class MainWindow : public QMainWindow {
   void showLastRun();
   bool showsStoredRun() const { return stored_ != nullptr; }
 
+  // Plugins: the menu lists every job of the plugins found (plugins/host/plugin_catalog.h);
+  // choosing one opens its form (the open model, the store, a new output folder), Run
+  // starts it on a plugins::JobThread, and its runs are shown from the store at the end.
+  QMenu* pluginsMenu() const { return plugins_menu_; }
+  const plugins::PluginCatalog& pluginCatalog() const { return plugin_catalog_; }
+  void rescanPlugins();
+  // Opens the form of "PLUGIN.JOB" (the running job's, while one runs).
+  void openPluginJob(const QString& qualified_name);
+  void startPluginJob();
+  QDialog* pluginDialog() const { return plugin_dialog_; }
+  views::PluginJobForm* pluginForm() const { return plugin_form_; }
+  PluginJobRunner* pluginRunner() const { return plugin_runner_; }
+
  signals:
   void headShown(int layer, int head);
   void tokenWeightsShown();
@@ -100,6 +120,10 @@ class MainWindow : public QMainWindow {
  private:
   void buildMenus();
   void buildExportMenu(QMenu* menu);
+  void buildPluginsMenu();
+  void connectPlugins();
+  void onPluginJobFinished(const std::shared_ptr<const plugins::JobOutcome>& outcome);
+  QString newPluginOutput() const;  // a fresh default output folder for the form's job
   void buildStatusBar();
   void connectSession();
   void connectMaskLab();
@@ -144,6 +168,14 @@ class MainWindow : public QMainWindow {
   views::ProfileTableView* profiles_ = nullptr;
   views::RunHistoryView* history_ = nullptr;
   QMenu* view_menu_ = nullptr;
+  QMenu* plugins_menu_ = nullptr;
+  plugins::PluginCatalog plugin_catalog_;
+  std::optional<plugins::PluginCatalog::JobRef> plugin_job_;  // the job the form shows
+  QString plugin_output_;          // the default output folder the form was given
+  bool plugin_output_used_ = false;  // a run wrote to it: the next run gets a fresh one
+  QDialog* plugin_dialog_ = nullptr;
+  views::PluginJobForm* plugin_form_ = nullptr;
+  PluginJobRunner* plugin_runner_ = nullptr;
   QMenu* recent_menu_ = nullptr;
   QLabel* device_label_ = nullptr;
   QLabel* memory_label_ = nullptr;

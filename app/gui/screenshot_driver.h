@@ -5,8 +5,10 @@
 // and saves PNGs of the main views with a manifest (screenshots.txt: name width height).
 // Then the tour (screenshot_tour.cpp): a generated task in the prompt panel, the mask lab
 // (a plan evaluated live, its mask on the map, curves of several families), two profile
-// jobs into the store (the profiles table, the stored run's grid and map), and the history
-// comparing them; then it quits. Any failure quits with status 1 and the reason on stderr.
+// jobs into the store (the profiles table, the stored run's grid and map), the history
+// comparing them, and the example plugin's job from the Plugins menu (its form, its
+// progress, its end with the run in History); then it quits. Any failure quits with
+// status 1 and the reason on stderr.
 #include <QDir>
 #include <QObject>
 #include <QSize>
@@ -48,6 +50,7 @@ class ScreenshotDriver : public QObject {
   void tourCurves();
   void tourProfile(int index);
   void tourHistory();
+  void tourPlugins();
   // Calls `next` once `signal` of `sender` fires and `accept` (given its arguments) agrees.
   template <typename Sender, typename Signal, typename Accept>
   void when(Sender* sender, Signal signal, Accept accept, std::function<void()> next);

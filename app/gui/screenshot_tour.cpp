@@ -1,15 +1,20 @@
 // The screenshot driver's tour after the run's views: a generated task, the mask lab,
-// two profile jobs and the history comparing them (screenshot_driver.h).
+// two profile jobs, the history comparing them and a plugin job (screenshot_driver.h).
+#include <QAction>
 #include <QCoreApplication>
+#include <QDialog>
 #include <QDockWidget>
+#include <QMenu>
 #include <QTableView>
 
 #include "app/gui/main_window.h"
+#include "app/gui/plugin_job_runner.h"
 #include "app/gui/sample_model.h"
 #include "app/gui/screenshot_driver.h"
 #include "views/attention_map_panel.h"
 #include "views/head_grid_view.h"
 #include "views/mask_lab_view.h"
+#include "views/plugin_job_form.h"
 #include "views/profile_job_form.h"
 #include "views/profile_table_model.h"
 #include "views/profile_table_view.h"
@@ -158,7 +163,43 @@ void ScreenshotDriver::tourHistory() {
   QCoreApplication::processEvents();
   save(window_->overview(), "overview_compare");
   saveFloating("historyPanel", kHistorySize, "history");
-  finish();
+  tourPlugins();
+}
+
+void ScreenshotDriver::tourPlugins() {
+  // The example plugin's job from the Plugins menu: its form, its progress, its end.
+  const QString job = "sink-profile.lengths";
+  if (!window_->pluginsMenu()->findChild<QAction*>("plugin:" + job)) {
+    fail("the Plugins menu has no " + job + " (is <build>/plugins/sink-profile.so built?)");
+    return;
+  }
+  window_->openPluginJob(job);
+  window_->pluginForm()->parameters()->setText("lengths", "160,480");
+  for (int i = 0; i < 5; ++i) QCoreApplication::processEvents();
+  save(window_->pluginDialog(), "plugin_form");
+  auto progress_saved = std::make_shared<bool>(false);
+  connect(window_->pluginRunner(), &PluginJobRunner::progress, this, [this, progress_saved](double fraction) {
+    if (done_ || *progress_saved || fraction <= 0 || fraction >= 1) return;
+    *progress_saved = true;
+    save(window_->pluginDialog(), "plugin_progress");
+  });
+  when(window_->pluginRunner(), &PluginJobRunner::finished, [](const auto&) { return true; },
+       [this, progress_saved] {
+         if (!window_->showsStoredRun() || window_->history()->selectedRuns().size() != 1) {
+           fail("the plugin job: " + window_->pluginForm()->statusText());
+           return;
+         }
+         if (!*progress_saved) {
+           fail("the plugin job ended without showing its progress");
+           return;
+         }
+         QCoreApplication::processEvents();
+         save(window_->pluginDialog(), "plugin_done");
+         save(window_, "main_window_plugin");
+         finish();
+       });
+  window_->startPluginJob();
+  if (!window_->pluginRunner()->running()) fail("the plugin job did not start: " + window_->pluginForm()->statusText());
 }
 
 }  // namespace attnscope::gui

@@ -92,6 +92,8 @@ class Session : public QObject {
 
   bool running() const { return running_; }
   bool profiling() const { return profiling_; }
+  // The device the session was asked for (plugin jobs open theirs the same way).
+  DeviceChoice deviceChoice() const { return device_choice_; }
   std::shared_ptr<const LoadedModel> model() const { return model_; }
   std::shared_ptr<const RunResult> lastRun() const { return last_run_; }
 

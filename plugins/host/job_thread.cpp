@@ -5,7 +5,7 @@
 namespace attnscope::plugins {
 
 JobThread::JobThread(PluginCatalog::JobRef job, JobParameters parameters, JobEnvironment environment,
-                     JobCallbacks callbacks)
+                     JobCallbacks callbacks, std::function<void()> on_finished)
     : job_(std::move(job)),
       parameters_(std::move(parameters)),
       environment_(std::move(environment)),
@@ -22,7 +22,10 @@ JobThread::JobThread(PluginCatalog::JobRef job, JobParameters parameters, JobEnv
     }
   });
   outcome_ = task.get_future();
-  thread_ = std::thread(std::move(task));
+  thread_ = std::thread([task = std::move(task), on_finished = std::move(on_finished)]() mutable {
+    task();
+    if (on_finished) on_finished();
+  });
 }
 
 JobThread::~JobThread() {

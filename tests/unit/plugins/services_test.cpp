@@ -188,6 +188,18 @@ TEST_CASE("a job on a worker thread reports progress and stops when cancelled", 
   REQUIRE(outcome.runs.size() == 1);
 }
 
+TEST_CASE("a job thread calls its end hook on the worker once the outcome is ready", "[plugins][sample]") {
+  TempDir dir;
+  const auto library = plugins::PluginLibrary::load(test_plugin("units_plugin"));
+  const plugins::PluginCatalog::JobRef ref{library, library->info().find_job("units")};
+  std::atomic<bool> ended{false};
+  plugins::JobThread thread(ref, plugins::JobParameters::parse("units.units", *ref.job, std::vector<std::string>{"count=2"}),
+                            environment(dir), {}, [&] { ended = true; });
+  while (!ended.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(thread.finished());  // the outcome was ready before the hook ran
+  CHECK(thread.wait().status == store::RunStatus::Complete);
+}
+
 TEST_CASE("a job thread whose resume does not fit ends failed with the reason", "[plugins]") {
   TempDir dir;
   const auto library = plugins::PluginLibrary::load(test_plugin("units_plugin"));
