@@ -8,7 +8,7 @@
 
 #include "analysis/masks/end_to_end.h"
 #include "analysis/masks/mask_sweep.h"
-#include "analysis/masks/named_plans.h"
+#include "analysis/masks/plan_choice.h"
 #include "analysis/masks/plan_search.h"
 #include "analysis/masks/task_accuracy.h"
 #include "analysis/model/checkpoint.h"
@@ -118,43 +118,18 @@ std::optional<double> density_option(const Arguments& args, const char* name) {
   return masks::parse_densities(*text).at(0);
 }
 
-double param_number(const std::vector<std::string>& params, const std::string& key, double fallback) {
-  for (const std::string& p : params)
-    if (p.rfind(key + "=", 0) == 0) return std::stod(p.substr(key.size() + 1));
-  return fallback;
-}
-
-// --plan FILE, or --method NAME with --density / --param.
+// --plan FILE, or --method NAME with --density / --param (analysis/masks/plan_choice.h).
 masks::MaskPlan plan_from_args(const Arguments& args, const std::vector<std::string>& params, const Setup& s) {
-  const model::ModelSpec& spec = s.checkpoint.spec();
-  if (auto file = args.value("plan")) {
-    if (args.has("method")) throw UsageError("give --plan or --method, not both");
-    masks::MaskPlan plan = masks::read_plan_file(*file);
-    plan.check_fits(spec);
-    return plan;
-  }
-  const auto method = args.value("method");
-  if (!method) throw UsageError("give --plan FILE or --method NAME");
-  const std::optional<double> density = density_option(args, "density");
-  if (*method == "duo") {
-    masks::DuoSettings d;
-    d.sink_tokens = int64_t(param_number(params, "sink_tokens", double(d.sink_tokens)));
-    d.recent = int64_t(param_number(params, "window", double(d.recent)));
-    d.sparsity = param_number(params, "sparsity", d.sparsity);
-    d.density = density;
-    return masks::duo_plan(*s.lab, spec, d);
-  }
-  if (*method == "moa") {
-    if (!density) throw UsageError("--method moa needs --density (the mean density of the allocation)");
-    return masks::moa_plan(*s.lab, spec, *density, int(param_number(params, "rules_per_layer", 2)));
-  }
-  if (*method == "minference") return masks::minference_plan(*s.lab, spec, density);
-  masks::HeadMask mask{masks::default_family(*method, "--method"), density};
-  for (const std::string& p : params) masks::apply_parameter(mask, p, "--method " + *method);
-  masks::check_mask(mask, "--method " + *method);
-  masks::MaskPlan plan(spec, mask);
-  plan.name = masks::describe(mask);
-  return plan;
+  if (args.has("plan") == args.has("method"))
+    throw UsageError(args.has("plan") ? "give --plan or --method, not both" : "give --plan FILE or --method NAME");
+  masks::PlanChoice choice;
+  if (auto file = args.value("plan")) choice.plan_file = *file;
+  choice.method = args.value_or("method", "");
+  choice.density = density_option(args, "density");
+  choice.params = params;
+  if (choice.method == "moa" && !choice.density)
+    throw UsageError("--method moa needs --density (the mean density of the allocation)");
+  return masks::build_plan(choice, *s.lab, s.checkpoint.spec(), "--method");
 }
 
 nlohmann::json heads_json(const std::vector<masks::HeadResult>& results) {

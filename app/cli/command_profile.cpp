@@ -1,10 +1,6 @@
 // attnscope-cli profile: the profiling job (analysis/profile/profile_job.h) on a model,
 // with a progress bar on stderr, Ctrl-C to stop cleanly, the run in the store and a
 // summary (or --json) at the end. docs/profiling.md.
-#include <signal.h>
-
-#include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -12,11 +8,13 @@
 #include "analysis/capture/capture_request.h"
 #include "analysis/model/checkpoint.h"
 #include "analysis/profile/profile_job.h"
+#include "analysis/profile/profile_memory.h"
 #include "analysis/profile/profile_prompts.h"
 #include "analysis/store/database.h"
 #include "analysis/tokenizer/tokenizer.h"
 #include "app/cli/commands.h"
 #include "app/cli/inputs.h"
+#include "app/cli/interrupt_handler.h"
 #include "app/cli/job_progress.h"
 #include "app/cli/profile_options.h"
 #include "app/cli/profile_report.h"
@@ -26,29 +24,6 @@
 
 namespace attnscope::cli {
 namespace {
-
-std::atomic<bool> interrupted{false};
-
-extern "C" void on_interrupt(int) { interrupted.store(true); }
-
-// Ctrl-C asks the job to stop after (or without) the unit under way; the handler resets
-// itself, so a second Ctrl-C ends the process at once (the store keeps what completed).
-class InterruptHandler {
- public:
-  InterruptHandler() {
-    struct sigaction action {};
-    action.sa_handler = on_interrupt;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESETHAND;
-    sigaction(SIGINT, &action, &previous_);
-  }
-  ~InterruptHandler() { sigaction(SIGINT, &previous_, nullptr); }
-  InterruptHandler(const InterruptHandler&) = delete;
-  InterruptHandler& operator=(const InterruptHandler&) = delete;
-
- private:
-  struct sigaction previous_ {};
-};
 
 void check_map_metric(const std::string& name) {
   if (name.empty()) return;
@@ -78,23 +53,15 @@ int run_profile(const std::vector<std::string>& raw) {
 
   const RunDevice device = open_run_device(args);
   spec.prefill_chunk = args.integer_or("chunk", default_prefill_chunk(device.target), 1, 1 << 20);
-  int64_t longest = spec.streaming.length;
-  for (int64_t length : spec.lengths) longest = std::max(longest, length + spec.max_new_tokens);
-  model::MemoryEstimateOptions memory;
-  memory.context_length = std::clamp<int64_t>(longest, 1, model_spec.max_position_embeddings);
-  memory.target = device.target;
-  memory.prefill_chunk = spec.prefill_chunk;
-  memory.captured_heads = int64_t(model_spec.num_layers) * model_spec.num_heads;
-  memory.capture = spec.capture;
+  const model::MemoryEstimateOptions memory = profile::job_memory_options(spec, model_spec, device.target);
   check_run_fits(device, model_spec, memory, model_spec.max_position_embeddings);
 
   const std::filesystem::path db_path = database_path(args);
   const store::Database db = store::Database::open(db_path);
-  interrupted.store(false);
-  const InterruptHandler handler;
+  const InterruptHandler handler;  // Ctrl-C: the job stops after (or without) the unit under way
   JobProgress progress;
   profile::ProfileCallbacks callbacks;
-  callbacks.cancel = &interrupted;
+  callbacks.cancel = &InterruptHandler::flag();
   callbacks.on_progress = [&](const profile::ProfileProgress& p) { progress.update(p); };
   const auto start = std::chrono::steady_clock::now();
   profile::ProfileJobResult result;

@@ -1,6 +1,5 @@
 // attnscope-cli runs list|show|compare: the run history in the store, as the GUI's run
 // history shows it. Reads only; a run whose process died is listed as interrupted.
-#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <set>
@@ -13,6 +12,7 @@
 #include "analysis/store/run_records.h"
 #include "analysis/store/unit_records.h"
 #include "app/cli/commands.h"
+#include "app/cli/profile_formats.h"
 #include "app/cli/store_options.h"
 #include "app/cli/text_format.h"
 #include "app/cli/time_format.h"
@@ -22,27 +22,6 @@ namespace {
 
 const std::set<std::string> kValueOptions = {"db", "top"};
 const std::set<std::string> kSwitches = {"json"};
-
-// The words that are not options or option values, in order; the rest for Arguments.
-void split_words(const std::vector<std::string>& raw, std::vector<std::string>& words, std::vector<std::string>& options) {
-  for (size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i].rfind("--", 0) != 0) {
-      words.push_back(raw[i]);
-      continue;
-    }
-    options.push_back(raw[i]);
-    const std::string name = raw[i].substr(2);
-    if (kValueOptions.count(name) && i + 1 < raw.size()) options.push_back(raw[++i]);
-  }
-}
-
-store::RunId run_id(const std::string& text) {
-  int64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v <= 0)
-    throw UsageError("a run id is a positive integer, not '" + text + "'");
-  return store::RunId(v);
-}
 
 std::string model_name(const store::ModelRecord& m) {
   const std::filesystem::path path(m.identity.path);
@@ -274,8 +253,8 @@ int compare(const store::Database& db, store::RunId a, store::RunId b, int top, 
 }  // namespace
 
 int run_runs(const std::vector<std::string>& raw) {
-  std::vector<std::string> words, options;
-  split_words(raw, words, options);
+  std::vector<std::string> options = raw;
+  const std::vector<std::string> words = take_words(options, {kValueOptions.begin(), kValueOptions.end()});
   const Arguments args(options, kValueOptions, kSwitches);
   if (words.empty()) throw UsageError("runs needs list, show ID or compare A B");
   const std::string& action = words[0];
@@ -291,12 +270,12 @@ int run_runs(const std::vector<std::string>& raw) {
   }
   if (action == "show") {
     expect(2, "show ID [--db F] [--top N] [--json]");
-    const store::RunId id = run_id(words[1]);
+    const store::RunId id = parse_run_id(words[1]);
     return show(store::Database::open(path, store::OpenMode::ReadOnly), id, top, json);
   }
   if (action == "compare") {
     expect(3, "compare A B [--db F] [--top N] [--json]");
-    const store::RunId a = run_id(words[1]), b = run_id(words[2]);
+    const store::RunId a = parse_run_id(words[1]), b = parse_run_id(words[2]);
     return compare(store::Database::open(path, store::OpenMode::ReadOnly), a, b, top, json);
   }
   throw UsageError("runs: unknown action '" + action + "' (list, show or compare)");

@@ -1,14 +1,15 @@
 #pragma once
 // The profile formats of `attnscope-cli export` and `import` (docs/export-formats.md),
-// and the argument handling both commands share.
+// and the argument handling they share (take_words also serves `runs`).
 #include <string>
 #include <vector>
 
+#include "analysis/export/profile_export.h"
 #include "app/cli/arguments.h"
 
 namespace attnscope::cli {
 
-enum class ProfileFormat { Duo, Moa, Minference, RetrievalHead, Razor, Json, Csv };
+using ProfileFormat = exports::ExportFormat;
 
 // --format NAME: duo, moa, minference, retrieval-head, razor, json, csv; UsageError for
 // a missing or unknown name.

@@ -1,14 +1,6 @@
 #include "app/gui/profile_export.h"
 
-#include "analysis/export/duo_attention.h"
-#include "analysis/export/format_text.h"
-#include "analysis/export/minference_pattern.h"
-#include "analysis/export/moa_plan_file.h"
-#include "analysis/export/profile_document.h"
-#include "analysis/export/razor_heads.h"
-#include "analysis/export/retrieval_head_scores.h"
-#include "analysis/export/stored_profile.h"
-#include "analysis/profile/head_profile.h"
+#include "analysis/export/profile_export.h"
 #include "analysis/store/database.h"
 #include "kernels/error.h"
 
@@ -30,6 +22,24 @@ const std::vector<ProfileExportFormat>& profile_export_formats() {
   return formats;
 }
 
+namespace {
+
+ex::ExportFormat format_of(ProfileExport format) {
+  switch (format) {
+    case ProfileExport::Duo: return ex::ExportFormat::Duo;
+    case ProfileExport::Moa: return ex::ExportFormat::Moa;
+    case ProfileExport::Minference: return ex::ExportFormat::Minference;
+    case ProfileExport::RetrievalHead:
+    case ProfileExport::HeadKvReasoning: return ex::ExportFormat::RetrievalHead;
+    case ProfileExport::Razor: return ex::ExportFormat::Razor;
+    case ProfileExport::Json: return ex::ExportFormat::Json;
+    case ProfileExport::Csv: return ex::ExportFormat::Csv;
+  }
+  return ex::ExportFormat::Json;
+}
+
+}  // namespace
+
 void export_stored_run(const std::filesystem::path& database, store::RunId run, ProfileExport format,
                        const std::filesystem::path& out, const std::optional<std::filesystem::path>& model_dir) {
   const store::Database db = store::Database::open(database, store::OpenMode::ReadOnly);
@@ -41,63 +51,15 @@ void export_stored_run(const std::filesystem::path& database, store::RunId run, 
     if (!model_dir) throw;
     shape = ex::shape_for_run(record, model_dir);  // the model moved: the open one, if its counts match
   }
-  const ex::StoredProfile stored = ex::read_stored_profile(db, run, shape);
-  switch (format) {
-    case ProfileExport::Duo: {
-      ex::DuoPattern p = ex::duo_from_profile(stored.heads, shape, profile::KvReduction::Max);
-      // The probe's window: what the gates measured.
-      const nlohmann::json& streaming = record.parameters.value("streaming", nlohmann::json::object());
-      p.sink_size = streaming.value("sink_tokens", int64_t(128));
-      p.recent_size = streaming.value("recent_tokens", int64_t(256));
-      p.config["model_name"] = shape.name;
-      p.config["attnscope_run"] = int64_t(run);
-      p.config["attnscope_version"] = ATTNSCOPE_VERSION;
-      p.config["gate"] = "streaming_gate (attnscope streaming probe, docs/profiling.md)";
-      p.config["kv_reduction"] = "max";
-      ex::write_duo_directory(p, shape, out);
-      return;
-    }
-    case ProfileExport::Moa: {
-      const std::vector<ex::StoredProfile> runs = {stored};
-      ex::write_text_file(out, ex::moa_text(ex::moa_from_span_samples(ex::stored_span_samples(db, runs, shape), shape), shape));
-      return;
-    }
-    case ProfileExport::Minference:
-      ex::write_text_file(out, ex::minference_text(ex::minference_from_profile(stored.heads, shape), shape));
-      return;
-    case ProfileExport::RetrievalHead:
-    case ProfileExport::HeadKvReasoning: {
-      const auto metric = format == ProfileExport::RetrievalHead ? profile::metric::retrieval_score
-                                                                 : profile::metric::retrieval_reasoning_score;
-      ex::write_text_file(out, ex::retrieval_head_text(ex::stored_retrieval_lists(db, stored, metric, shape), shape));
-      return;
-    }
-    case ProfileExport::Razor:
-      ex::write_text_file(out, ex::razor_text(ex::razor_from_profile(stored.heads, shape), shape));
-      return;
-    case ProfileExport::Json:
-      ex::write_text_file(out, ex::profile_json_text(ex::profile_document(stored, shape), shape));
-      return;
-    case ProfileExport::Csv: ex::write_text_file(out, ex::profile_csv_text(stored.heads, shape)); return;
-  }
+  const std::vector<ex::StoredProfile> runs = {ex::read_stored_profile(db, run, shape)};
+  ex::ExportOptions options;
+  options.reasoning = format == ProfileExport::HeadKvReasoning;
+  ex::export_profile_runs(db, runs, shape, format_of(format), options, out);
 }
 
 void export_plan(const masks::MaskPlan& plan, ProfileExport format, const std::filesystem::path& model_dir,
                  const std::filesystem::path& out) {
-  const ex::ModelShape shape = ex::read_model_shape(model_dir);
-  if (plan.num_layers() != shape.layers || plan.num_heads() != shape.heads)
-    throw Error("mask plan", "the plan has " + std::to_string(plan.num_layers()) + " layers and " +
-                                 std::to_string(plan.num_heads()) + " heads; " + shape.describe());
-  switch (format) {
-    case ProfileExport::Duo: ex::write_duo_directory(ex::duo_from_plan(plan, shape), shape, out); return;
-    case ProfileExport::Moa: ex::write_text_file(out, ex::moa_text(ex::moa_from_plan(plan, shape), shape)); return;
-    case ProfileExport::Minference:
-      ex::write_text_file(out, ex::minference_text(ex::minference_from_plan(plan, shape), shape));
-      return;
-    default:
-      throw Error("mask plan", "plans are written as DuoAttention, MoA or MInference files (or saved as AttnScope "
-                               "plans from the mask lab); the other formats hold a profile run");
-  }
+  ex::export_plan(plan, ex::read_model_shape(model_dir), format_of(format), out, "mask plan");
 }
 
 }  // namespace attnscope::gui

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <new>
 
+#include "analysis/profile/profile_memory.h"
 #include "analysis/profile/profile_prompts.h"
 #include "analysis/store/database.h"
 #include "app/gui/session.h"
@@ -57,14 +58,7 @@ void Session::profileOnWorker(const profile::ProfileJobSpec& job, const QString&
       const std::string& where = e.where();
       throw Error(where.rfind("--", 0) == 0 ? where.substr(2) : where, e.problem());
     }
-    int64_t longest = s.streaming.length;
-    for (int64_t length : s.lengths) longest = std::max(longest, length + s.max_new_tokens);
-    model::MemoryEstimateOptions memory;
-    memory.context_length = std::clamp<int64_t>(longest, 1, spec.max_position_embeddings);
-    memory.target = device.target;
-    memory.prefill_chunk = s.prefill_chunk;
-    memory.captured_heads = int64_t(spec.num_layers) * spec.num_heads;
-    memory.capture = s.capture;
+    const model::MemoryEstimateOptions memory = profile::job_memory_options(s, spec, device.target);
     // The job builds its own model: the session's give their memory back (windows and the
     // mask lab rebuild theirs when asked again).
     engine_->mask_lab.reset();

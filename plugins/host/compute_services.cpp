@@ -1,12 +1,13 @@
 // Services that compute: attention capture of one prompt, the profiling job over a grid
 // (analysis/profile/profile_job.h, without a store run of its own: the plugin commits
 // what it keeps), and mask plans evaluated against full attention (analysis/masks).
-#include <cmath>
+#include <algorithm>
 
 #include "analysis/capture/capture.h"
 #include "analysis/masks/end_to_end.h"
-#include "analysis/masks/named_plans.h"
+#include "analysis/masks/plan_choice.h"
 #include "analysis/profile/profile_job.h"
+#include "analysis/profile/profile_memory.h"
 #include "analysis/profile/profile_prompts.h"
 #include "analysis/runtime/generation.h"
 #include "plugins/host/job_context.h"
@@ -139,9 +140,7 @@ attnscope_status run_profile(attnscope_job* job, attnscope_model* model, const a
     const model::ModelSpec& model_spec = m.checkpoint.spec();
     profile::ProfileJobSpec spec = profile_spec(j, *request);
     profile::check_spec(spec, model_spec);
-    int64_t longest = spec.streaming.length;
-    for (int64_t length : spec.lengths) longest = std::max(longest, length + spec.max_new_tokens);
-    const model::MemoryEstimateOptions memory = memory_for(j, model_spec, longest, spec.capture);
+    const model::MemoryEstimateOptions memory = profile::job_memory_options(spec, model_spec, job_device(j).target);
     host::check_run_fits(job_device(j), model_spec, memory, model_spec.max_position_embeddings, kMemoryHint);
     m.transformer.reset();  // the profile job builds its own: one KV cache at a time
     profile::ProfileCallbacks callbacks;
@@ -172,74 +171,28 @@ attnscope_status run_profile(attnscope_job* job, attnscope_model* model, const a
   });
 }
 
-double number_param(const std::vector<std::string>& params, const std::string& key, double fallback,
-                    const std::string& where) {
-  for (const std::string& p : params)
-    if (p.rfind(key + "=", 0) == 0) {
-      try {
-        size_t used = 0;
-        const double v = std::stod(p.substr(key.size() + 1), &used);
-        if (used == p.size() - key.size() - 1 && std::isfinite(v)) return v;
-      } catch (const std::exception&) {
-      }
-      invalid_argument(where, "'" + p + "' is not a number");
-    }
-  return fallback;
-}
-
-void only_params(const std::vector<std::string>& params, std::initializer_list<std::string> known, const std::string& where) {
-  for (const std::string& p : params) {
-    const std::string key = p.substr(0, p.find('='));
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      std::string list;
-      for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
-      invalid_argument(where, "has no parameter '" + key + "' (its parameters: " + list + ")");
-    }
-  }
-}
-
-// The request's plan, as `attnscope-cli masks eval` builds one from --plan or --method.
+// The request's plan, as `attnscope-cli masks eval` builds one from --plan or --method. A
+// method the request gets wrong is ATTNSCOPE_INVALID_ARGUMENT; a plan file that cannot be
+// read, ATTNSCOPE_ERROR.
 masks::MaskPlan plan_for(const attnscope_mask_request& r, const masks::MaskLab& lab, const model::ModelSpec& spec) {
+  masks::PlanChoice choice;
   if (r.plan_file && *r.plan_file) {
     if (r.method) invalid_argument("evaluate_masks", "give a method or a plan file, not both");
-    masks::MaskPlan plan = masks::read_plan_file(r.plan_file);
-    plan.check_fits(spec);
-    return plan;
+    choice.plan_file = r.plan_file;
+    return masks::build_plan(choice, lab, spec, "evaluate_masks");
   }
-  const std::string method = required_text(r.method, "evaluate_masks method");
-  const std::string where = "evaluate_masks method " + method;
+  choice.method = required_text(r.method, "evaluate_masks method");
+  const std::string where = "evaluate_masks method " + choice.method;
   if (r.param_count > 0 && !r.params) invalid_argument(where, "param_count is set but params is NULL");
-  std::vector<std::string> params;
-  for (uint32_t i = 0; i < r.param_count; ++i) params.push_back(required_text(r.params[i], where + " parameter"));
-  std::optional<double> density;
-  if (r.density != 0) {
-    if (!(r.density > 0 && r.density <= 1)) invalid_argument(where, "density must be in (0, 1], or 0 for the default");
-    density = r.density;
+  for (uint32_t i = 0; i < r.param_count; ++i) choice.params.push_back(required_text(r.params[i], where + " parameter"));
+  if (r.density != 0) choice.density = r.density;  // 0: the method's default
+  try {
+    return masks::build_plan(choice, lab, spec, "evaluate_masks method");
+  } catch (const ServiceError&) {
+    throw;
+  } catch (const Error& e) {
+    invalid_argument(e.where(), e.problem());
   }
-  if (method == "duo") {
-    only_params(params, {"sink_tokens", "window", "sparsity"}, where);
-    masks::DuoSettings d;
-    d.sink_tokens = int64_t(number_param(params, "sink_tokens", double(d.sink_tokens), where));
-    d.recent = int64_t(number_param(params, "window", double(d.recent), where));
-    d.sparsity = number_param(params, "sparsity", d.sparsity, where);
-    d.density = density;
-    return masks::duo_plan(lab, spec, d);
-  }
-  if (method == "moa") {
-    only_params(params, {"rules_per_layer"}, where);
-    if (!density) invalid_argument(where, "needs a density (the mean density of the allocation)");
-    return masks::moa_plan(lab, spec, *density, int(number_param(params, "rules_per_layer", 2, where)));
-  }
-  if (method == "minference") {
-    only_params(params, {}, where);
-    return masks::minference_plan(lab, spec, density);
-  }
-  masks::HeadMask mask{masks::default_family(method, where), density};
-  for (const std::string& p : params) masks::apply_parameter(mask, p, where);
-  masks::check_mask(mask, where);
-  masks::MaskPlan plan(spec, mask);
-  plan.name = masks::describe(mask);
-  return plan;
 }
 
 attnscope_status evaluate_masks(attnscope_job* job, attnscope_model* model, attnscope_prompt* prompt,
