@@ -3,7 +3,12 @@
 // sample model's layer at 2K tokens on the CPU). The layer's heads are recorded once and
 // their dense side computed once (the first evaluation); each timed step then changes the
 // budget and evaluates every head of the layer again (mask building + sparse pass).
+// Besides wall-clock times it prints the process's CPU time per step (all threads), which
+// other work on a shared machine barely changes: on an idle machine with T threads the
+// wall time is about CPU time / T when the heads spread evenly.
 //   mask_lab_bench [--model DIR] [--tokens 2048] [--layer 4] [--repeats 5] [--threads 0]
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -25,6 +30,14 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// User + system CPU seconds of the process so far (every thread).
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
 }
 
 struct Step {
@@ -62,16 +75,18 @@ int main(int argc, char** argv) {
     runtime::Transformer model(checkpoint, *backend, tokens);
 
     auto start = std::chrono::steady_clock::now();
+    double cpu_start = cpu_seconds();
     const std::vector<int> layers = {layer};
     am::DenseRun run = am::record_dense_run(model, ids, layers);
-    const double record_s = seconds_since(start);
+    const double record_s = seconds_since(start), record_cpu = cpu_seconds() - cpu_start;
     const am::MaskLab lab(std::move(run.heads));
     const model::ModelSpec& spec = checkpoint.spec();
     auto plan_of = [&](const am::HeadMask& m) { return am::MaskPlan(spec, m); };
 
     start = std::chrono::steady_clock::now();
+    cpu_start = cpu_seconds();
     lab.evaluate(plan_of({am::StreamingMask{4, {256, 0}}, std::nullopt}), threads);
-    const double first_s = seconds_since(start);
+    const double first_s = seconds_since(start), first_cpu = cpu_seconds() - cpu_start;
 
     const std::vector<Step> steps = {
         {"streaming window 128/256/512 tokens", {{am::StreamingMask{4, {128, 0}}, std::nullopt}, {am::StreamingMask{4, {256, 0}}, std::nullopt}, {am::StreamingMask{4, {512, 0}}, std::nullopt}}},
@@ -86,22 +101,27 @@ int main(int argc, char** argv) {
     };
     std::printf("mask lab re-evaluation: %s, layer %d (%d heads), %lld tokens, %d threads (0: all)\n",
                 spec.architecture_name.c_str(), layer, spec.num_heads, (long long)tokens, threads);
-    std::printf("record the layer (one dense run): %.1f ms; first evaluation (dense side of every head): %.1f ms\n",
-                record_s * 1e3, first_s * 1e3);
-    std::printf("%-44s %10s %10s %9s %8s\n", "budget change", "median ms", "max ms", "density", "recall");
+    std::printf("record the layer (one dense run): %.1f ms (CPU %.1f ms); first evaluation (dense side of every "
+                "head): %.1f ms (CPU %.1f ms)\n",
+                record_s * 1e3, record_cpu * 1e3, first_s * 1e3, first_cpu * 1e3);
+    std::printf("%-44s %10s %10s %14s %11s %9s %8s\n", "budget change", "median ms", "max ms", "median CPU ms",
+                "max CPU ms", "density", "recall");
     for (const Step& step : steps) {
-      std::vector<double> times;
+      std::vector<double> times, cpu;
       am::PlanSummary last;
       for (int r = 0; r < repeats; ++r)
         for (const am::HeadMask& m : step.budgets) {
           start = std::chrono::steady_clock::now();
+          cpu_start = cpu_seconds();
           const auto results = lab.evaluate(plan_of(m), threads);
           times.push_back(seconds_since(start));
+          cpu.push_back(cpu_seconds() - cpu_start);
           last = am::summarize(results);
         }
       std::sort(times.begin(), times.end());
-      std::printf("%-44s %10.1f %10.1f %9.4f %8.4f\n", step.what.c_str(), times[times.size() / 2] * 1e3,
-                  times.back() * 1e3, last.density, last.recall);
+      std::sort(cpu.begin(), cpu.end());
+      std::printf("%-44s %10.1f %10.1f %14.1f %11.1f %9.4f %8.4f\n", step.what.c_str(), times[times.size() / 2] * 1e3,
+                  times.back() * 1e3, cpu[cpu.size() / 2] * 1e3, cpu.back() * 1e3, last.density, last.recall);
     }
   } catch (const Error& e) {
     std::fprintf(stderr, "mask_lab_bench: %s\n", e.what());

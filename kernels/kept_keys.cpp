@@ -26,6 +26,31 @@ std::pair<int64_t, int64_t> visible_in_block(int64_t position, int64_t window, i
 
 bool bit(const uint64_t* words, int64_t index) { return (words[index >> 6] >> (index & 63)) & 1u; }
 
+// The bits of word `index >> 6` from bit `index & 63` on, at most `count` of them.
+uint64_t word_mask(int64_t index, int64_t count) {
+  const int64_t lo = index & 63, n = std::min<int64_t>(64 - lo, count);
+  return (n == 64 ? ~uint64_t(0) : (uint64_t(1) << n) - 1) << lo;
+}
+
+// Bits [begin, end), a word at a time.
+void set_bits(uint64_t* words, int64_t begin, int64_t end) {
+  while (begin < end) {
+    const uint64_t mask = word_mask(begin, end - begin);
+    words[begin >> 6] |= mask;
+    begin += std::popcount(mask);
+  }
+}
+
+int64_t count_bits(const uint64_t* words, int64_t begin, int64_t end) {
+  int64_t total = 0;
+  while (begin < end) {
+    const uint64_t mask = word_mask(begin, end - begin);
+    total += std::popcount(words[begin >> 6] & mask);
+    begin += std::popcount(mask);
+  }
+  return total;
+}
+
 }  // namespace
 
 std::span<const KeptKeyBlock> KeptKeys::blocks_of(int64_t query_block) const {
@@ -81,33 +106,7 @@ void KeptKeys::row_ranges(int64_t row, std::vector<std::pair<int64_t, int64_t>>&
 }
 
 int64_t KeptKeys::kept_entries_from(int64_t row_begin) const {
-  int64_t total = 0;
-  for (int64_t qb = std::max<int64_t>(0, row_begin / block_); qb < query_blocks(); ++qb) {
-    const int64_t r0 = std::max(qb * block_, row_begin), r1 = std::min(rows_, (qb + 1) * block_);
-    for (const KeptKeyBlock& b : blocks_of(qb)) {
-      const int64_t k0 = b.key_block * block_;
-      for (int64_t r = r0; r < r1; ++r) {
-        const auto [lo, hi] = visible_in_block(first_position_ + r, model_window_, k0, block_);
-        if (b.mask < 0) {
-          total += hi - lo;
-          continue;
-        }
-        const uint64_t* words = mask_words(b.mask);
-        const int64_t base = (r % block_) * block_;
-        // Bits are only set on visible entries, so the row's whole bit range counts.
-        for (int64_t i = base; i < base + block_;) {
-          if ((i & 63) == 0 && i + 64 <= base + block_) {
-            total += std::popcount(words[i >> 6]);
-            i += 64;
-          } else {
-            total += bit(words, i);
-            ++i;
-          }
-        }
-      }
-    }
-  }
-  return total;
+  return kept_before_.back() - kept_before_[std::size_t(std::clamp<int64_t>(row_begin, 0, rows_))];
 }
 
 int64_t KeptKeys::visible_entries_from(int64_t row_begin) const {
@@ -140,13 +139,14 @@ KeptKeysBuilder::KeptKeysBuilder(int64_t first_position, int64_t rows, int64_t m
   row_kept_.assign(std::size_t(rows), 0);
 }
 
-KeptKeysBuilder::Slot& KeptKeysBuilder::slot(int64_t query_block, int64_t key_block) {
+int32_t KeptKeysBuilder::slot(int64_t query_block, int64_t key_block) {
   int32_t& index = slot_index_[std::size_t(query_block * key_blocks_ + key_block)];
   if (index < 0) {
-    index = int32_t(slots_.size());
-    slots_.push_back({false, std::vector<uint64_t>(std::size_t(words_), 0)});
+    index = int32_t(slot_full_.size());
+    slot_full_.push_back(0);
+    slot_bits_.resize(slot_bits_.size() + std::size_t(words_), 0);
   }
-  return slots_[std::size_t(index)];
+  return index;
 }
 
 void KeptKeysBuilder::keep(int64_t row, int64_t key_begin, int64_t key_end) {
@@ -160,11 +160,11 @@ void KeptKeysBuilder::keep(int64_t row, int64_t key_begin, int64_t key_end) {
   const int64_t qb = row / block_;
   const int64_t base_row = (row % block_) * block_;
   for (int64_t kb = lo / block_; kb * block_ < hi; ++kb) {
-    Slot& s = slot(qb, kb);
-    if (s.full) continue;
+    const int32_t s = slot(qb, kb);
+    if (slot_full_[std::size_t(s)]) continue;
     const int64_t k0 = kb * block_;
     const int64_t a = std::max(lo, k0) - k0 + base_row, b = std::min(hi, k0 + block_) - k0 + base_row;
-    for (int64_t i = a; i < b; ++i) s.bits[std::size_t(i >> 6)] |= uint64_t(1) << (i & 63);
+    set_bits(slot_bits_.data() + int64_t(s) * words_, a, b);
   }
 }
 
@@ -179,7 +179,7 @@ void KeptKeysBuilder::keep_block(int64_t query_block, int64_t key_block) {
     const auto [lo, hi] = visible_in_block(first_position_ + r, model_window_, key_block * block_, block_);
     if (lo < hi) row_kept_[std::size_t(r)] = 1, any = true;
   }
-  if (any) slot(query_block, key_block).full = true;
+  if (any) slot_full_[std::size_t(slot(query_block, key_block))] = 1;
 }
 
 void KeptKeysBuilder::keep_row(int64_t row) { keep(row, 0, first_position_ + row + 1); }
@@ -193,37 +193,40 @@ KeptKeys KeptKeysBuilder::finish() {
   out.block_ = block_;
   out.model_window_ = model_window_;
   out.words_per_mask_ = words_;
+  out.kept_before_.assign(std::size_t(rows_ + 1), 0);
   const int64_t query_blocks = (rows_ + block_ - 1) / block_;
   out.block_offsets_.assign(std::size_t(query_blocks + 1), 0);
+  std::vector<int64_t> row_count(static_cast<std::size_t>(block_));
   for (int64_t qb = 0; qb < query_blocks; ++qb) {
     const int64_t r0 = qb * block_, r1 = std::min(rows_, r0 + block_);
     for (int64_t kb = 0; kb < key_blocks_; ++kb) {
       const int32_t index = slot_index_[std::size_t(qb * key_blocks_ + kb)];
       if (index < 0) continue;
-      const Slot& s = slots_[std::size_t(index)];
-      // A mask that holds every visible entry is a full block; one with no bits is dropped.
+      const bool full = slot_full_[std::size_t(index)] != 0;
+      const uint64_t* bits = slot_bits_.data() + int64_t(index) * words_;
+      // Each row's kept entries of the block; a mask that holds every visible entry is a
+      // full block, one with no bits is dropped.
       bool every = true, none = true;
-      if (!s.full) {
-        for (int64_t r = r0; r < r1 && (every || none); ++r) {
-          const auto [lo, hi] = visible_in_block(first_position_ + r, model_window_, kb * block_, block_);
-          const int64_t base = (r - r0) * block_ - kb * block_;
-          for (int64_t k = lo; k < hi; ++k) {
-            const bool b = (s.bits[std::size_t((base + k) >> 6)] >> ((base + k) & 63)) & 1u;
-            every = every && b;
-            none = none && !b;
-          }
-        }
-        if (none) continue;
+      for (int64_t r = r0; r < r1; ++r) {
+        const auto [lo, hi] = visible_in_block(first_position_ + r, model_window_, kb * block_, block_);
+        const int64_t base = (r - r0) * block_ - kb * block_;
+        const int64_t count = full ? hi - lo : count_bits(bits, base + lo, base + hi);
+        row_count[std::size_t(r - r0)] = count;
+        every = every && count == hi - lo;
+        none = none && count == 0;
       }
-      if (s.full || every) {
+      if (!full && none) continue;
+      for (int64_t r = r0; r < r1; ++r) out.kept_before_[std::size_t(r + 1)] += row_count[std::size_t(r - r0)];
+      if (full || every) {
         out.entries_.push_back({kb, -1});
       } else {
         out.entries_.push_back({kb, out.partial_blocks()});
-        out.masks_.insert(out.masks_.end(), s.bits.begin(), s.bits.end());
+        out.masks_.insert(out.masks_.end(), bits, bits + words_);
       }
     }
     out.block_offsets_[std::size_t(qb + 1)] = int64_t(out.entries_.size());
   }
+  for (int64_t r = 0; r < rows_; ++r) out.kept_before_[std::size_t(r + 1)] += out.kept_before_[std::size_t(r)];
   return out;
 }
 

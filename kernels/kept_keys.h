@@ -52,7 +52,8 @@ class KeptKeys {
 
   int64_t kept_entries() const;
   int64_t visible_entries() const;
-  // kept / visible entries of rows [row_begin, rows()).
+  // kept / visible entries of rows [row_begin, rows()). Kept entries are counted once, by
+  // finish(), so that a density costs nothing per call (budget bisections ask often).
   int64_t kept_entries_from(int64_t row_begin) const;
   int64_t visible_entries_from(int64_t row_begin) const;
   double density() const;
@@ -69,6 +70,7 @@ class KeptKeys {
   std::vector<int64_t> block_offsets_{0};  // [query blocks + 1] into entries_
   std::vector<KeptKeyBlock> entries_;
   std::vector<uint64_t> masks_;
+  std::vector<int64_t> kept_before_{0};  // [rows + 1]: kept entries of the rows before each row
 };
 
 // Collects kept entries in any order, then packs them (finish). Keys outside a row's
@@ -93,16 +95,14 @@ class KeptKeysBuilder {
   KeptKeys finish();
 
  private:
-  struct Slot {
-    bool full = false;
-    std::vector<uint64_t> bits;
-  };
-  Slot& slot(int64_t query_block, int64_t key_block);
+  // The slot of (query_block, key_block), made empty on first use.
+  int32_t slot(int64_t query_block, int64_t key_block);
 
   int64_t first_position_, rows_, model_window_, block_, words_;
   int64_t key_blocks_;
-  std::vector<int32_t> slot_index_;  // [query block * key_blocks_ + key block] -> slots_, -1 none
-  std::vector<Slot> slots_;
+  std::vector<int32_t> slot_index_;  // [query block * key_blocks_ + key block] -> slot, -1 none
+  std::vector<uint8_t> slot_full_;   // [slot]
+  std::vector<uint64_t> slot_bits_;  // [slot][words_]: one pool, not one allocation per slot
   std::vector<uint8_t> row_kept_;
 };
 

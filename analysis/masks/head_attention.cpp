@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <string>
 
+#include "analysis/masks/sorted_rows.h"
 #include "kernels/cpu/cpu_vector_math.h"
 #include "kernels/error.h"
 
@@ -63,6 +63,8 @@ HeadAttention::HeadAttention(const HeadInputs& inputs) : in_(inputs) {
     throw Error(kWhere, "rows " + std::to_string(in_.rows) + " from position " + std::to_string(in_.first_position) +
                             ", head_dim " + std::to_string(in_.head_dim) + ": sizes or strides out of range");
 }
+
+HeadAttention::~HeadAttention() = default;
 
 int64_t HeadAttention::first_visible(int64_t row) const {
   const int64_t p = position(row);
@@ -168,23 +170,13 @@ const SortedRows* HeadAttention::sorted_rows(int64_t max_entries) const {
   if (sorted_) return sorted_.get();
   if (sorted_tried_ || visible_entries() > max_entries) return nullptr;
   sorted_tried_ = true;
-  auto sorted = std::make_unique<SortedRows>();
-  sorted->offsets.assign(std::size_t(in_.rows + 1), 0);
-  sorted->keys.reserve(std::size_t(visible_entries()));
-  sorted->probability.reserve(std::size_t(visible_entries()));
-  std::vector<int32_t> order;
-  for_each_row([&](int64_t row, int64_t first_key, const float* p, int64_t count) {
-    order.resize(std::size_t(count));
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return p[a] > p[b]; });
-    for (int32_t j : order) {
-      sorted->keys.push_back(int32_t(first_key + j));
-      sorted->probability.push_back(p[j]);
-    }
-    sorted->offsets[std::size_t(row + 1)] = int64_t(sorted->keys.size());
-  });
-  sorted_ = std::move(sorted);
+  sorted_ = std::make_unique<SortedRows>(*this);
   return sorted_.get();
+}
+
+void HeadAttention::release_sorted_rows() const {
+  sorted_.reset();
+  sorted_tried_ = false;
 }
 
 }  // namespace attnscope::masks

@@ -4,8 +4,8 @@
 // and values it sees, and computes on first use, in one pass over the keys (scores in
 // float by BLAS, sums in double): each row's log-sum-exp, the dense output, the column
 // and diagonal sums of the probabilities, and block masses per block size. Nothing of
-// size rows x keys is kept except the optional per-row sorted probabilities, which are
-// built only under a memory bound (sorted_rows).
+// size rows x keys is kept except the optional per-row ranking of the probabilities
+// (sorted_rows.h), which is built only under a memory bound (sorted_rows).
 //
 // Not thread-safe: one HeadAttention per thread (heads run in parallel, each with its own).
 #include <cstdint>
@@ -21,13 +21,7 @@ namespace attnscope::masks {
 // Views of one head in one attention call (kernels/attention_rules.h).
 using HeadInputs = kernels::HeadAttentionView;
 
-// Per row, the visible keys sorted by decreasing probability (ties: lower key first),
-// with running sums: what top-k, top-p and threshold select from.
-struct SortedRows {
-  std::vector<int64_t> offsets;  // [rows + 1] into keys / mass
-  std::vector<int32_t> keys;
-  std::vector<float> probability;
-};
+class SortedRows;  // sorted_rows.h
 
 class HeadAttention {
  public:
@@ -35,6 +29,9 @@ class HeadAttention {
   // null make a shape-only head (rows, positions, window): what families that read no
   // scores (streaming, window) need; anything that computes attention on it throws.
   explicit HeadAttention(const HeadInputs& inputs);
+  ~HeadAttention();
+  HeadAttention(const HeadAttention&) = delete;
+  HeadAttention& operator=(const HeadAttention&) = delete;
 
   const HeadInputs& inputs() const { return in_; }
   int64_t rows() const { return in_.rows; }
@@ -59,12 +56,12 @@ class HeadAttention {
   // first visible key.
   int64_t row_probabilities(int64_t row, std::vector<float>& p) const;
 
-  // The rows sorted by probability, or null when they would take more than
-  // `max_entries` visible entries (then callers scan with for_each_row).
+  // The rows ranked by probability, or null when they would take more than `max_entries`
+  // visible entries (then callers scan with for_each_row).
   const SortedRows* sorted_rows(int64_t max_entries = int64_t(1) << 23) const;
 
   // Frees the sorted rows (they are rebuilt on the next use).
-  void release_sorted_rows() const { sorted_.reset(), sorted_tried_ = false; }
+  void release_sorted_rows() const;
 
   // S[r, j] = scale q_row . k_(key0 + j) for `count` rows from `row` and `keys` keys (float,
   // row pitch ld).

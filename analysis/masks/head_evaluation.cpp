@@ -1,6 +1,7 @@
 // Per-head recall and output error: for each query block, the scores of its kept key
-// blocks only (SGEMM per block), p = exp(s - lse_full) on kept entries, kept mass and the
-// unnormalised sparse output P V accumulated, then divided by the kept mass.
+// blocks only (SGEMM per block), p = exp(s - lse_full) on kept entries only (a token-level
+// mask keeps few entries of each block), kept mass and the unnormalised sparse output P V
+// accumulated, then divided by the kept mass.
 #include "analysis/masks/head_evaluation.h"
 
 #include <cblas.h>
@@ -50,17 +51,20 @@ HeadEvaluation evaluate_head(const HeadAttention& head, const kernels::KeptKeys&
         float* row = S.data() + r * B;
         const int64_t lo = std::max(k0, head.first_visible(r0 + r)), hi = std::min(k0 + width, head.position(r0 + r) + 1);
         const float l = float(lse[std::size_t(r0 + r)]);
+        // Probabilities of the kept entries only (the others are 0 and add nothing to m).
+        const int64_t a = std::clamp<int64_t>(lo - k0, 0, width), e = std::clamp<int64_t>(hi - k0, a, width);
         double m = 0;
-        for (int64_t j = 0; j < width; ++j) {
-          const int64_t key = k0 + j;
-          bool keep = key >= lo && key < hi;
-          if (keep && words != nullptr) {
-            const int64_t bit = r * B + j;
-            keep = (words[bit >> 6] >> (bit & 63)) & 1u;
+        std::fill(row, row + a, 0.0f);
+        for (int64_t j = a; j < e; ++j) {
+          const int64_t bit = r * B + j;
+          if (words != nullptr && ((words[bit >> 6] >> (bit & 63)) & 1u) == 0) {
+            row[j] = 0.0f;
+            continue;
           }
-          row[j] = keep ? kernels::cpu::exp_approx(row[j] - l) : 0.0f;
+          row[j] = kernels::cpu::exp_approx(row[j] - l);
           m += double(row[j]);
         }
+        std::fill(row + e, row + width, 0.0f);
         mass[std::size_t(r)] += m;
       }
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(count), blasint(D), blasint(width), 1.0f,

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "analysis/masks/mask_builders.h"
+#include "analysis/masks/sorted_rows.h"
 
 namespace attnscope::masks {
 namespace {
@@ -101,8 +102,9 @@ Probe real_knob(const HeadAttention& head, int64_t first_row, double lo, double 
 }
 
 // Top-p (`mass` true) or threshold knobs from the sorted rows: each probe counts the keys
-// every row keeps (the builders' own rules, build_topp / build_threshold) without building a
-// set; the set is built once at the knob found, as real_knob would find it.
+// every row keeps (the builders' own rules, build_topp / build_threshold: a binary search
+// per row) without building a set; the set is built once at the knob found, as real_knob
+// would find it.
 Probe sorted_knob(const HeadAttention& head, const SortedRows& sorted, int64_t first_row, bool mass, double target,
                   const std::function<MaskFamily(double)>& family_at) {
   const int64_t rows = head.rows();
@@ -111,21 +113,8 @@ Probe sorted_knob(const HeadAttention& head, const SortedRows& sorted, int64_t f
   auto density = [&](double knob) {
     double kept = 0;
     for (int64_t r = first_row; r < rows; ++r) {
-      const int64_t o = sorted.offsets[std::size_t(r)], count = sorted.offsets[std::size_t(r + 1)] - o;
-      const float* p = sorted.probability.data() + o;
-      int64_t n = count;
-      if (mass) {
-        double sum = 0;
-        for (int64_t j = 0; j < count; ++j)
-          if ((sum += double(p[j])) >= knob) {
-            n = j + 1;
-            break;
-          }
-      } else {
-        n = 0;
-        while (n < count && double(p[n]) >= knob) ++n;
-      }
-      kept += double(std::max<int64_t>(1, n));
+      const RankedRow row = sorted.row(r);
+      kept += double(std::max<int64_t>(1, mass ? row.keys_for_mass(knob) : row.keys_at_least(knob)));
     }
     return visible > 0 ? kept / visible : 0.0;
   };

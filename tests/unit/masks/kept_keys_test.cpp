@@ -2,6 +2,9 @@
 // and the own-key floor.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <random>
+
 #include "kernels/error.h"
 #include "kernels/kept_keys.h"
 
@@ -69,4 +72,77 @@ TEST_CASE("A kept set out of range is refused", "[masks]") {
   CHECK_THROWS_WITH(ak::KeptKeysBuilder(0, 10, -1), Contains("kept keys"));
   ak::KeptKeysBuilder b(0, 10, 0);
   CHECK_THROWS_WITH(b.keep(10, 0, 1), Contains("row 10 is outside the 10 rows"));
+}
+
+namespace {
+
+// Random ranges, whole blocks and untouched rows, for the counting tests below.
+ak::KeptKeys random_set(int64_t first_position, int64_t rows, int64_t window, int64_t block, uint32_t seed) {
+  ak::KeptKeysBuilder b(first_position, rows, window, block);
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> kind(0, 5);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t position = first_position + r;
+    std::uniform_int_distribution<int64_t> key(0, position);
+    switch (kind(rng)) {
+      case 0: break;  // nothing: the own-key floor
+      case 1: b.keep_row(r); break;
+      case 2: b.keep_block(r / block, key(rng) / block); break;
+      default:
+        for (int i = 0; i < 6; ++i) {
+          const int64_t begin = key(rng);
+          b.keep(r, begin, begin + std::uniform_int_distribution<int64_t>(1, 150)(rng));
+        }
+    }
+  }
+  return b.finish();
+}
+
+}  // namespace
+
+TEST_CASE("Kept entries from any row are the entries the set answers kept for", "[masks]") {
+  struct Shape {
+    int64_t first_position, rows, window, block;
+  };
+  for (const Shape s : {Shape{0, 300, 0, 64}, Shape{37, 250, 90, 64}, Shape{5, 200, 0, 16}, Shape{100, 230, 70, 100},
+                        Shape{0, 130, 0, 7}}) {
+    INFO("first position " << s.first_position << ", rows " << s.rows << ", window " << s.window << ", block "
+                           << s.block);
+    const ak::KeptKeys kept = random_set(s.first_position, s.rows, s.window, s.block, uint32_t(s.rows + s.block));
+    int64_t from = 0;  // counted by asking every (row, key) from the last row up
+    for (int64_t r = s.rows; r >= 0; --r) {
+      if (r < s.rows)
+        for (int64_t key = 0; key <= s.first_position + r; ++key) from += kept.kept(r, key);
+      REQUIRE(kept.kept_entries_from(r) == from);  // exact: integer counts
+    }
+    CHECK(kept.kept_entries() == from);
+    CHECK(kept.kept_entries_from(-5) == from);
+    CHECK(kept.kept_entries_from(s.rows + 10) == 0);
+  }
+}
+
+TEST_CASE("Blocks are full, partial or dropped by their visible entries whatever the block size", "[masks]") {
+  for (const int64_t block : {64, 16, 100, 7}) {
+    INFO("block " << block);
+    const ak::KeptKeys kept = random_set(20, 260, 120, block, uint32_t(block));
+    int64_t partial = 0;
+    for (int64_t qb = 0; qb < kept.query_blocks(); ++qb)
+      for (const ak::KeptKeyBlock& b : kept.blocks_of(qb)) {
+        int64_t visible = 0, held = 0;
+        for (int64_t r = qb * block; r < std::min(kept.rows(), (qb + 1) * block); ++r)
+          for (int64_t key = b.key_block * block; key < (b.key_block + 1) * block; ++key) {
+            visible += kept.visible(r, key);
+            held += kept.kept(r, key);
+          }
+        CHECK(held > 0);  // no empty block is listed
+        if (b.mask < 0) {
+          CHECK(held == visible);
+        } else {
+          ++partial;
+          CHECK(held < visible);  // a mask holding every visible entry would be a full block
+        }
+      }
+    CHECK(partial == kept.partial_blocks());
+    CHECK(partial > 0);
+  }
 }
