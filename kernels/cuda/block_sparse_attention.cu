@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "kernels/cuda/block_sparse_attention.h"
 #include "kernels/cuda/flash_attention_launch.h"
@@ -49,6 +50,17 @@ void block_sparse_attention_forward(const BlockSparseParams& params, CUstream_st
   require(kept.entries < (int64_t(1) << 31) && kept.masks < (int64_t(1) << 31),
           std::to_string(kept.entries) + " kept blocks do not fit 32-bit indices");
   auto* s = reinterpret_cast<cudaStream_t>(stream);
+  const std::vector<int32_t>& heads = kept.host_heads;
+  if (kept.every_visible_block_kept && params.out_f32 == nullptr && p.out != nullptr &&
+      heads.back() - heads.front() + 1 == kept.sets) {
+    // Nothing dropped: the dense forward's result, from its faster kernel (same stream).
+    FlashAttentionParams dense = p;
+    dense.head_begin = heads.front();
+    dense.head_count = kept.sets;
+    dense.rule = HeadRule::dense();
+    flash_attention_forward(dense, stream);
+    return;
+  }
   detail::dispatch_head_dim(p.dtype, p.head_dim,
                             [&]<int D, typename T>() { detail::launch_block_sparse_forward<D, T>(params, s); });
   detail::check_cuda(cudaGetLastError(), kWhere, "launch failed");

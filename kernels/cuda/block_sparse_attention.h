@@ -39,6 +39,9 @@ struct DeviceKeptKeys {
   const int32_t* blocks = nullptr;         // [entries][2]: key block, mask
   const uint64_t* mask_words = nullptr;    // [masks][64]
   std::vector<int32_t> host_heads;         // the heads again, on the host (checks, messages)
+  // Host: every set keeps every visible block of the call whole (no entry dropped), which is
+  // the dense forward's work: block_sparse_attention_forward then runs that instead.
+  bool every_visible_block_kept = false;
 };
 
 // One block-sparse call: the shape, q/k/v and strides of `attention` (as the flash forward
@@ -53,8 +56,10 @@ struct BlockSparseParams {
   int64_t out_f32_stride = 0;
 };
 
-// Launches the block-sparse forward on `stream` (asynchronous). Throws attnscope::Error
-// for the flash forward's shape and alignment problems, sets that do not cover the call's
+// Launches the block-sparse forward on `stream` (asynchronous). Sets of consecutive heads
+// that keep every visible block, called with out and without out_f32, run on the dense
+// flash forward instead (the Hopper kernel on sm_90, faster than this mma.sync kernel at
+// full density). Throws attnscope::Error for the flash forward's shape and alignment problems, sets that do not cover the call's
 // query blocks, a head outside the call, no output at all, and a launch failure.
 void block_sparse_attention_forward(const BlockSparseParams& params, CUstream_st* stream);
 

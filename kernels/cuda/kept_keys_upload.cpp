@@ -30,6 +30,16 @@ void check_ascending(const std::vector<int32_t>& heads) {
                               ": heads must ascend");
 }
 
+// The 64-key blocks a call's rows see, summed over its 64-row query blocks.
+int64_t visible_blocks(const KeptKeysCall& call) {
+  int64_t blocks = 0;
+  for (int64_t row = 0; row < call.rows; row += kBlock) {
+    const int64_t top = call.first_position + std::min(call.rows, row + kBlock) - 1;
+    blocks += top / kBlock - first_visible(call.first_position + row, call.model_window) / kBlock + 1;
+  }
+  return blocks;
+}
+
 }  // namespace
 
 KeptKeys reblocked_to_64(const KeptKeys& kept) {
@@ -67,6 +77,9 @@ KeptKeysPacking::KeptKeysPacking(std::span<const HeadKeptKeys> sets, const KeptK
     masks_ += kept->partial_blocks();
   }
   check_ascending(heads_);
+  // Blocks are distinct and visible (KeptKeys' invariants): as many whole blocks as the
+  // call has visible ones is every entry.
+  every_visible_block_kept_ = masks_ == 0 && entries_ == int64_t(sets_.size()) * visible_blocks(call);
   lay_out();
 }
 
@@ -82,6 +95,7 @@ KeptKeysPacking KeptKeysPacking::dense(std::span<const int> heads, const KeptKey
     p.dense_last_.push_back(top / kBlock);
     p.entries_ += p.dense_last_.back() - p.dense_first_.back() + 1;
   }
+  p.every_visible_block_kept_ = true;
   p.lay_out();
   return p;
 }
@@ -146,6 +160,7 @@ DeviceKeptKeys KeptKeysPacking::view(const void* device) const {
   d.blocks = reinterpret_cast<const int32_t*>(base + blocks_at_);
   d.mask_words = reinterpret_cast<const uint64_t*>(base + words_at_);
   d.host_heads = heads_;
+  d.every_visible_block_kept = every_visible_block_kept_;
   return d;
 }
 

@@ -66,6 +66,7 @@ class KeptKeysPacking {
   std::vector<const KeptKeys*> sets_;  // empty for the dense layout
   std::vector<KeptKeys> reblocked_;    // sets of another block size, re-blocked
   std::vector<int64_t> dense_first_, dense_last_;  // dense: per query block its key blocks
+  bool every_visible_block_kept_ = false;
   std::size_t offsets_at_ = 0, blocks_at_ = 0, words_at_ = 0, bytes_ = 0;
 };
 

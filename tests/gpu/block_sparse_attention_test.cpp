@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <iterator>
 #include <limits>
 #include <sstream>
@@ -174,8 +175,12 @@ TEST_CASE("A set that keeps every visible entry gives the flash forward's result
   device.poison_out();
   cuda::KeptKeysUpload upload;
   const std::vector<int> heads = {0, 1, 2, 3, 4, 5, 6, 7};
+  // out_f32 keeps the call on the block-sparse kernel (without it, sets that drop nothing
+  // run the flash forward: the next test).
+  DeviceArray<float> out_f32(600 * 8 * 128);
   cuda::block_sparse_attention_forward(
-      {device.params(0, 600, sparse_lse.data()), upload.upload_dense(heads, {0, 600, 0}, nullptr), nullptr, 0}, nullptr);
+      {device.params(0, 600, sparse_lse.data()), upload.upload_dense(heads, {0, 600, 0}, nullptr), out_f32.data(), 8 * 128},
+      nullptr);
   cuda_check(cudaDeviceSynchronize(), "block-sparse forward");
   const std::vector<float> sparse = device.download_out();
   const std::vector<float> a = dense_lse.download(), b = sparse_lse.download();
@@ -189,6 +194,40 @@ TEST_CASE("A set that keeps every visible entry gives the flash forward's result
   INFO("largest relative output difference " << worst_out << ", largest lse difference " << worst_lse);
   CHECK(worst_lse <= 1e-5);
   CHECK(worst_out <= std::ldexp(1.0, -8));
+}
+
+TEST_CASE("Sets that drop nothing run the flash forward itself", "[gpu][sparse]") {
+  ATTNSCOPE_REQUIRE_CUDA_DEVICE();
+  // Heads 2-5 of 8, every visible block kept whole, built as sets (not the dense layout):
+  // the same kernel as the flash forward of those heads, so the same bits.
+  const Problem p = make_problem(8, 2, 128, 600, 0, DType::BF16, 78);
+  DeviceProblem device(p);
+  device.fill_caches(600);
+  DeviceArray<float> dense_lse(8 * 600), sparse_lse(8 * 600);
+  cuda::FlashAttentionParams dense = device.params(0, 600, dense_lse.data());
+  dense.head_begin = 2;
+  dense.head_count = 4;
+  device.poison_out();
+  cuda::flash_attention_forward(dense, nullptr);
+  cuda_check(cudaDeviceSynchronize(), "forward");
+  const std::vector<float> want = device.download_out();
+  device.poison_out();
+  const k::KeptKeys full = make_kept_keys(SetKind::Full, 0, 600, 0, 1);
+  REQUIRE(full.partial_blocks() == 0);
+  const cuda::HeadKeptKeys sets[] = {{2, &full}, {3, &full}, {4, &full}, {5, &full}};
+  cuda::KeptKeysUpload upload;
+  cuda::block_sparse_attention_forward({device.params(0, 600, sparse_lse.data()), upload.upload(sets, {0, 600, 0}, nullptr),
+                                        nullptr, 0},
+                                       nullptr);
+  cuda_check(cudaDeviceSynchronize(), "block-sparse forward");
+  const std::vector<float> got = device.download_out();
+  const std::vector<float> lse_want = dense_lse.download(), lse_got = sparse_lse.download();
+  int64_t differing = 0;
+  for (std::size_t i = 0; i < got.size(); ++i)
+    differing += std::memcmp(&got[i], &want[i], sizeof(float)) != 0;  // NaN poison outside heads 2-5 included
+  for (int h = 2; h < 6; ++h)
+    for (int r = 0; r < 600; ++r) differing += lse_got[std::size_t(h * 600 + r)] != lse_want[std::size_t(h * 600 + r)];
+  CHECK(differing == 0);  // exact: one kernel, one result
 }
 
 TEST_CASE("Block-sparse attention refuses sets that do not fit the call", "[gpu][sparse]") {

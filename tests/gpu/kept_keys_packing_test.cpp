@@ -94,6 +94,23 @@ TEST_CASE("The dense layout lists every visible key block once, shared by all he
   }
 }
 
+TEST_CASE("Packing says whether its sets keep every visible block, for the dense forward", "[sparse]") {
+  for (const cuda::KeptKeysCall call : {cuda::KeptKeysCall{0, 600, 0}, cuda::KeptKeysCall{70, 300, 100}}) {
+    INFO("call from " << call.first_position << ", " << call.rows << " rows, window " << call.model_window);
+    const k::KeptKeys full = make_kept_keys(SetKind::Full, call.first_position, call.rows, call.model_window, 1);
+    const k::KeptKeys sink_window = make_kept_keys(SetKind::SinkWindow, call.first_position, call.rows, call.model_window, 1);
+    const k::KeptKeys bits = make_kept_keys(SetKind::RandomBits, call.first_position, call.rows, call.model_window, 1);
+    const cuda::HeadKeptKeys all_full[] = {{0, &full}, {1, &full}, {5, &full}};
+    CHECK(Unpacked(cuda::KeptKeysPacking(all_full, call)).view.every_visible_block_kept);
+    const cuda::HeadKeptKeys one_drops[] = {{0, &full}, {1, &sink_window}};
+    CHECK_FALSE(Unpacked(cuda::KeptKeysPacking(one_drops, call)).view.every_visible_block_kept);
+    const cuda::HeadKeptKeys one_partial[] = {{0, &full}, {1, &bits}};
+    CHECK_FALSE(Unpacked(cuda::KeptKeysPacking(one_partial, call)).view.every_visible_block_kept);
+    const std::vector<int> heads = {0, 1, 2};
+    CHECK(Unpacked(cuda::KeptKeysPacking::dense(heads, call)).view.every_visible_block_kept);
+  }
+}
+
 TEST_CASE("Packing refuses sets of another call and heads out of order", "[sparse]") {
   const k::KeptKeys other = make_kept_keys(SetKind::Full, 10, 190, 0, 1);
   const cuda::HeadKeptKeys wrong[] = {{1, &other}};
