@@ -26,13 +26,20 @@ HeadResult MaskLab::evaluate_head(std::size_t index, const HeadMask& mask) const
 }
 
 std::vector<HeadResult> MaskLab::evaluate(const MaskPlan& plan, int threads) const {
-  std::vector<HeadResult> out(heads_.size());
+  return evaluate(plan, 0, heads_.size(), threads);
+}
+
+std::vector<HeadResult> MaskLab::evaluate(const MaskPlan& plan, std::size_t first, std::size_t count, int threads) const {
+  if (first > heads_.size() || count > heads_.size() - first)
+    throw Error("mask lab", "heads " + std::to_string(first) + " to " + std::to_string(first + count) + " of " +
+                                std::to_string(heads_.size()) + " recorded");
+  std::vector<HeadResult> out(count);
   std::exception_ptr error;
   const int team = threads > 0 ? threads : omp_get_max_threads();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(team)
-  for (std::size_t i = 0; i < heads_.size(); ++i) {
+  for (std::size_t i = 0; i < count; ++i) {
     try {
-      out[i] = evaluate_head(i, plan.at(heads_[i].at));
+      out[i] = evaluate_head(first + i, plan.at(heads_[first + i].at));
     } catch (...) {
 #pragma omp critical(attnscope_mask_lab_error)
       if (!error) error = std::current_exception();

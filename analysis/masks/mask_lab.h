@@ -31,6 +31,9 @@ class MaskLab {
   // Every recorded head under its mask in `plan` (plan.check_fits is the caller's: the plan
   // must have the recorded heads' layers and heads). `threads` 0: OpenMP's default.
   std::vector<HeadResult> evaluate(const MaskPlan& plan, int threads = 0) const;
+  // The recorded heads [first, first + count) only (a layer of a lab recorded layer-major),
+  // so that a caller can stop between parts.
+  std::vector<HeadResult> evaluate(const MaskPlan& plan, std::size_t first, std::size_t count, int threads = 0) const;
   // One recorded head (by index) under `mask`.
   HeadResult evaluate_head(std::size_t index, const HeadMask& mask) const;
   // The built mask of one head (for views and the search).

@@ -27,7 +27,10 @@ struct DuoSettings {
 // attnscope::Error unless the lab recorded every head of the model.
 MaskPlan duo_plan(const MaskLab& lab, const model::ModelSpec& spec, const DuoSettings& settings);
 
-MaskPlan moa_plan(const MaskLab& lab, const model::ModelSpec& spec, double density, int rules_per_layer = 2);
+// MoA's default limit of distinct rules per layer.
+inline constexpr int kMoaRulesPerLayer = 2;
+MaskPlan moa_plan(const MaskLab& lab, const model::ModelSpec& spec, double density,
+                  int rules_per_layer = kMoaRulesPerLayer);
 
 // `density` (optional) gives every candidate that density instead of its own sizes.
 MaskPlan minference_plan(const MaskLab& lab, const model::ModelSpec& spec, std::optional<double> density = {});

@@ -91,3 +91,30 @@ TEST_CASE("A plan file is read and checked against the model", "[masks]") {
   CHECK_THROWS_AS(am::build_plan(choice, random_lab(), bigger, "here"), attnscope::Error);
   std::filesystem::remove(file);
 }
+
+TEST_CASE("Heads with masks of their own keep them over the method's", "[masks]") {
+  am::PlanChoice choice = method("window", 0.25);
+  choice.head_masks = {{{0, 1}, am::HeadMask{am::DenseMask{}, std::nullopt}}};
+  const am::MaskPlan plan = am::build_plan(choice, random_lab(), lab_spec(), "--method");
+  CHECK(std::holds_alternative<am::DenseMask>(plan.at({0, 1}).family));
+  CHECK(std::holds_alternative<am::WindowMask>(plan.at({0, 0}).family));
+  CHECK_THAT(plan.name, Contains("1 head of its own"));
+}
+
+TEST_CASE("A head's own mask outside the model or out of range is refused naming the head", "[masks]") {
+  am::PlanChoice outside = method("window", 0.25);
+  outside.head_masks = {{{3, 0}, am::HeadMask{am::DenseMask{}, std::nullopt}}};
+  CHECK_THROWS_WITH(am::build_plan(outside, random_lab(), lab_spec(), "lab"),
+                    Contains("lab: the mask of layer 3 head 0 of its own") && Contains("the layer is out of range"));
+  am::PlanChoice bad = method("window", 0.25);
+  bad.head_masks = {{{0, 0}, am::HeadMask{am::TopKMask{0}, std::nullopt}}};
+  CHECK_THROWS_WITH(am::build_plan(bad, random_lab(), lab_spec(), "lab"), Contains("keys is 0"));
+}
+
+TEST_CASE("A family method's mask is the one its plan gives every head; a per-head plan has none", "[masks]") {
+  const am::HeadMask mask = am::family_mask(method("streaming", std::nullopt, {"sink_tokens=64", "window=256"}), "lab");
+  CHECK(mask == am::HeadMask{am::StreamingMask{64, {256, 0}}, std::nullopt});
+  CHECK_THROWS_WITH(am::family_mask(method("duo", std::nullopt), "lab"), Contains("is a per-head plan"));
+  CHECK(am::is_per_head_plan("moa"));
+  CHECK_FALSE(am::is_per_head_plan("topk"));
+}
