@@ -22,16 +22,11 @@ int64_t AttentionGeometry::entries() const {
   return window * (window + 1) / 2 + (rows - window) * window;
 }
 
-int64_t AttentionGeometry::block_entries(int64_t block, int64_t i, int64_t j) const {
+int64_t AttentionGeometry::windowed_block_entries(int64_t block, int64_t i, int64_t j) const {
   if (j > i || i < 0 || j < 0) return 0;
   const int64_t q_begin = i * block, q_end = std::min(rows, (i + 1) * block);
   const int64_t k_begin = j * block, k_last = (j + 1) * block - 1;
-  if (q_begin >= q_end) return 0;
-  if (window <= 0) {
-    if (j < i) return (q_end - q_begin) * block;
-    const int64_t m = q_end - q_begin;  // diagonal block: row q_begin + r sees r + 1 of its keys
-    return m * (m + 1) / 2;
-  }
+  if (q_begin >= q_end || k_last < first_key(q_begin)) return 0;  // every key of block j is behind every row's window
   int64_t n = 0;
   for (int64_t q = q_begin; q < q_end; ++q) {
     const int64_t lo = std::max(k_begin, first_key(q)), hi = std::min(k_last, q);

@@ -2,6 +2,7 @@
 // How the profile reads a head's accumulated rows: the checks every metric relies on
 // (the rows are positions 0..rows-1, a run from an empty KV cache, as Capture records
 // it) and which keys each row sees, with or without a sliding window.
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -27,8 +28,20 @@ struct AttentionGeometry {
   // Visible (row, key) pairs in all.
   int64_t entries() const;
   // Visible pairs with the row in query block i and the key in key block j (blocks of
-  // `block` tokens, as the pooled map cuts them).
-  int64_t block_entries(int64_t block, int64_t i, int64_t j) const;
+  // `block` tokens, as the pooled map cuts them). Inline without a window: the metrics
+  // ask for every block of a head (131K at 32K tokens) several times.
+  int64_t block_entries(int64_t block, int64_t i, int64_t j) const {
+    if (window > 0) return windowed_block_entries(block, i, j);
+    if (j > i || i < 0 || j < 0) return 0;
+    const int64_t q_begin = i * block, q_end = std::min(rows, (i + 1) * block);
+    if (q_begin >= q_end) return 0;
+    if (j < i) return (q_end - q_begin) * block;
+    const int64_t m = q_end - q_begin;  // diagonal block: row q_begin + r sees r + 1 of its keys
+    return m * (m + 1) / 2;
+  }
+
+ private:
+  int64_t windowed_block_entries(int64_t block, int64_t i, int64_t j) const;
 };
 
 // "layer 3 head 5": how errors name a head.

@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <numeric>
-#include <queue>
 
+#include "analysis/profile/key_buckets.h"
 #include "kernels/error.h"
 
 namespace attnscope::profile {
@@ -148,17 +149,19 @@ LineMask vertical_slash_lines(const kernels::HeadAccumulator& head, const Attent
     if (a.diagonal != b.diagonal) return !a.diagonal;
     return a.index > b.index;
   };
-  std::priority_queue<Line, std::vector<Line>, decltype(before)> queue(before);
+  std::vector<Line> queue;  // a heap: the best line at the front
+  queue.reserve(2 * size_t(geometry.rows));
   for (int64_t k = 0; k < geometry.rows; ++k) {
     const double mass = head.column_sums[size_t(k)];
     const int64_t length = geometry.column_length(k);
-    if (mass > 0 && length > 0) queue.push({mass / double(length), mass, length, false, k});
+    if (mass > 0 && length > 0) queue.push_back({mass / double(length), mass, length, false, k});
   }
   for (int64_t d = 0; d < geometry.rows; ++d) {
     const double mass = diagonal_sum(head, d);
     const int64_t length = geometry.diagonal_length(d);
-    if (mass > 0 && length > 0) queue.push({mass / double(length), mass, length, true, d});
+    if (mass > 0 && length > 0) queue.push_back({mass / double(length), mass, length, true, d});
   }
+  std::make_heap(queue.begin(), queue.end(), before);
   // Lazy greedy on the mass a line surely adds: its mass less one per crossing with a
   // line already taken (a crossing entry holds at most 1), per new entry. Taking lines
   // only lowers the others' scores, so a line whose score is still current when it
@@ -166,21 +169,59 @@ LineMask vertical_slash_lines(const kernels::HeadAccumulator& head, const Attent
   ChosenIndices columns(geometry.rows), diagonals(geometry.rows);
   LineMask mask;
   int64_t used = 0;
+  // Lines that can no longer be taken, dropped all at once (the order of the rest, and so
+  // the result, stays): a line whose sure mass or new entries are gone (crossings only
+  // grow), which after the first few lines taken is most of them (one sink column crosses
+  // every diagonal; a few dozen diagonals cross every column), and, once lines stop
+  // fitting, a line too long for what is left: each of the t lines taken before it comes
+  // adds an entry or more, so it then meets at most chosen + t lines with left - t entries
+  // left, and fits only if length <= chosen + left. Done when the lines found gone one by
+  // one reach a sixty-fourth of the queue, and each time the budget left halves.
+  int64_t gone = 0, pruned_at = budget_entries;
+  std::vector<int64_t> columns_below, diagonals_below;  // [x]: lines taken with index < x
+  const auto prune = [&] {
+    const int64_t left = budget_entries - used;
+    const auto chosen_columns = int64_t(mask.columns.size()), chosen_diagonals = int64_t(mask.diagonals.size());
+    const auto count_below = [&](std::vector<int64_t>& below, const std::vector<int64_t>& taken) {
+      below.assign(size_t(geometry.rows) + 1, 0);
+      for (int64_t i : taken) below[size_t(i) + 1] += 1;
+      for (size_t x = 1; x < below.size(); ++x) below[x] += below[x - 1];
+    };
+    count_below(columns_below, mask.columns);
+    count_below(diagonals_below, mask.diagonals);
+    std::erase_if(queue, [&](const Line& l) {
+      const int64_t crossings =
+          l.diagonal ? columns_below[size_t(geometry.rows - l.index)] : diagonals_below[size_t(l.length)];
+      return l.length - crossings <= 0 || l.mass - double(crossings) <= 0 ||
+             l.length > left + (l.diagonal ? chosen_columns : chosen_diagonals);
+    });
+    std::make_heap(queue.begin(), queue.end(), before);
+    gone = 0;
+    pruned_at = left;
+  };
   while (!queue.empty() && used < budget_entries) {
-    Line line = queue.top();
-    queue.pop();
+    std::pop_heap(queue.begin(), queue.end(), before);
+    Line line = queue.back();
+    queue.pop_back();
     const int64_t crossings =
         line.diagonal ? columns.count_below(geometry.rows - line.index) : diagonals.count_below(line.length);
     const int64_t added = line.length - crossings;
     const double sure = line.mass - double(crossings);
-    if (added <= 0 || sure <= 0) continue;
+    if (added <= 0 || sure <= 0) {
+      if (++gone >= std::max<int64_t>(64, int64_t(queue.size()) / 64)) prune();
+      continue;
+    }
     const double score = sure / double(added);
     if (score < line.score) {
       line.score = score;
-      queue.push(line);
+      queue.push_back(line);
+      std::push_heap(queue.begin(), queue.end(), before);
       continue;
     }
-    if (used + added > budget_entries) continue;
+    if (used + added > budget_entries) {
+      if (2 * (budget_entries - used) < pruned_at) prune();
+      continue;
+    }
     used += added;
     if (line.diagonal) {
       diagonals.add(line.index);
@@ -204,25 +245,79 @@ BlockMask block_sparse_blocks(const kernels::HeadAccumulator& head, const Attent
     double density, mass;
     int64_t entries, i, j;
   };
-  std::vector<Block> blocks;
-  for (int64_t i = 0; i < int64_t(head.pooled.sums.size()); ++i)
-    for (int64_t j = 0; j <= i; ++j) {
-      const int64_t entries = geometry.block_entries(head.pooled.block, i, j);
-      const double mass = head.pooled.sums[size_t(i)][size_t(j)];
-      if (entries > 0 && mass > 0) blocks.push_back({mass / double(entries), mass, entries, i, j});
-    }
-  std::sort(blocks.begin(), blocks.end(), [](const Block& a, const Block& b) {
+  const auto before = [](const Block& a, const Block& b) {
     if (a.density != b.density) return a.density > b.density;
     if (a.mass != b.mass) return a.mass > b.mass;
     return a.i != b.i ? a.i < b.i : a.j < b.j;
-  });
-  BlockMask mask(head.pooled.sums.size());
-  int64_t used = 0;
-  for (const Block& b : blocks) {
-    if (used + b.entries > budget_entries) continue;
-    used += b.entries;
-    mask[size_t(b.i)].push_back(b.j);
+  };
+  // In that order the blocks fit until the running count of entries passes the budget:
+  // every block of the density buckets (key_buckets.h) above the one where it passes is
+  // taken (entries are whole numbers: their order changes nothing), and only that
+  // bucket's blocks are sorted. No block is sorted or even stored but those.
+  const auto& sums = head.pooled.sums;
+  constexpr uint16_t kNone = UINT16_MAX;  // not a candidate (no visible entry or no mass); buckets are below 2^15
+  std::vector<uint16_t> bucket_of;        // [cell, row by row]
+  bucket_of.reserve(sums.size() * (sums.size() + 1) / 2);
+  uint32_t last = 0;  // the bucket where the budget runs out (0 when it never does)
+  {
+    KeyBuckets buckets;
+    for (int64_t i = 0; i < int64_t(sums.size()); ++i)
+      for (int64_t j = 0; j <= i; ++j) {
+        const int64_t entries = geometry.block_entries(head.pooled.block, i, j);
+        const double mass = sums[size_t(i)][size_t(j)];
+        if (entries <= 0 || !(mass > 0)) {
+          bucket_of.push_back(kNone);
+          continue;
+        }
+        const double density = mass / double(entries);
+        bucket_of.push_back(uint16_t(KeyBuckets::bucket(density)));
+        buckets.add(density, double(entries), 0);
+      }
+    double running = 0;
+    for (const KeyBuckets::Bucket& b : buckets.descending()) {
+      if (running + b.first > double(budget_entries)) {
+        last = b.index;
+        break;
+      }
+      running += b.first;
+    }
   }
+  // The candidates whose bucket passes `select`, row by row: f(i, j, entries).
+  const auto for_each_block = [&](auto select, auto f) {
+    size_t cell = 0;
+    for (int64_t i = 0; i < int64_t(sums.size()); ++i)
+      for (int64_t j = 0; j <= i; ++j, ++cell)
+        if (bucket_of[cell] != kNone && select(uint32_t(bucket_of[cell])))
+          f(i, j, geometry.block_entries(head.pooled.block, i, j));
+  };
+  const auto block = [&](int64_t i, int64_t j, int64_t entries) {
+    const double mass = sums[size_t(i)][size_t(j)];
+    return Block{mass / double(entries), mass, entries, i, j};
+  };
+  BlockMask mask(sums.size());
+  int64_t used = 0;
+  const auto take = [&](int64_t i, int64_t j, int64_t entries) {
+    used += entries;
+    mask[size_t(i)].push_back(j);
+  };
+  for_each_block([&](uint32_t b) { return b > last; }, take);
+  std::vector<Block> inside;
+  for_each_block([&](uint32_t b) { return b == last; },
+                 [&](int64_t i, int64_t j, int64_t entries) { inside.push_back(block(i, j, entries)); });
+  std::sort(inside.begin(), inside.end(), before);
+  auto next = inside.begin();
+  for (; next != inside.end() && used + next->entries <= budget_entries; ++next) take(next->i, next->j, next->entries);
+  // Then, still in order, the smaller blocks that fit what is left. The budget left only
+  // shrinks, so a block larger than it now is never taken: only the rest that fits now
+  // (diagonal and partial blocks) is kept and sorted.
+  std::vector<Block> rest;
+  std::copy_if(next, inside.end(), std::back_inserter(rest), [&](const Block& b) { return used + b.entries <= budget_entries; });
+  for_each_block([&](uint32_t b) { return b < last; }, [&](int64_t i, int64_t j, int64_t entries) {
+    if (used + entries <= budget_entries) rest.push_back(block(i, j, entries));
+  });
+  std::sort(rest.begin(), rest.end(), before);
+  for (const Block& b : rest)
+    if (used + b.entries <= budget_entries) take(b.i, b.j, b.entries);
   for (auto& row : mask) std::sort(row.begin(), row.end());
   return mask;
 }

@@ -63,7 +63,10 @@ void add_capture_metrics(UnitMeasurement& unit, const capture::Capture& capture,
 #pragma omp parallel for schedule(dynamic, 1)
   for (size_t i = 0; i < heads.size(); ++i) {
     try {
-      measured[i] = measure_head(streaming_statistics(heads[i]), capture_options, tokens, options);
+      // The copy (megabytes a head at 32K tokens) only where there are exact rows to leave out.
+      measured[i] = heads[i].exact_rows == 0
+                        ? measure_head(heads[i], capture_options, tokens, options)
+                        : measure_head(streaming_statistics(heads[i]), capture_options, tokens, options);
     } catch (...) {
 #pragma omp critical(attnscope_profile_unit_error)
       if (!error) error = std::current_exception();
