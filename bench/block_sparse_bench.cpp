@@ -6,7 +6,7 @@
 //
 //   block_sparse_bench [--lengths 8192,32768] [--densities 1,0.5,0.2,0.1,0.05] [--heads 32]
 //                      [--kv-heads 8] [--dim 128] [--dtype bf16|f16] [--reps 20] [--csv]
-//                      [--patterns DIR] [--eval-length 8192] [--no-eval]
+//                      [--patterns DIR] [--eval-length 8192] [--no-eval] [--host-only]
 //
 // Pattern: per head and 64-row query block, the diagonal key block and key block 0 always,
 // then other visible key blocks drawn at random (seeded) up to density x the visible
@@ -18,7 +18,12 @@
 // computed once (MaskEvaluator), then evaluate() timed per density with partial sets
 // (per row a sink, a window and random columns at the density): the issue's "re-evaluate
 // one layer's recall and error after a budget change" (target <= 50 ms at 32 heads, 8K).
+//
+// --host-only: no device is touched; times evaluate()'s host steps on the mask-lab sets
+// (packing the sets into the upload layout, and the per-head results from the kernel's
+// sums and rows, given made-up values), so they can be measured where no GPU is.
 #include <cuda_runtime.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -38,6 +43,7 @@
 #include "kernels/cuda/block_sparse_attention.h"
 #include "kernels/cuda/kept_keys_upload.h"
 #include "kernels/cuda/mask_evaluation.h"
+#include "kernels/cuda/mask_metrics.h"
 #include "kernels/dtype.h"
 
 namespace k = attnscope::kernels;
@@ -59,6 +65,7 @@ struct Options {
   bool csv = false;
   std::string patterns;
   int64_t eval_length = 8192;
+  bool host_only = false;
 };
 
 template <typename T>
@@ -91,6 +98,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--patterns") o.patterns = value();
     else if (arg == "--eval-length") o.eval_length = std::stoll(value());
     else if (arg == "--no-eval") o.eval_length = 0;
+    else if (arg == "--host-only") o.host_only = true;
     else throw std::runtime_error("unknown argument " + arg);
   }
   for (const double d : o.densities)
@@ -150,16 +158,90 @@ k::KeptKeys partial_set(int64_t n, double density, uint32_t seed) {
   return b.finish();
 }
 
+// partial_set for each head (heads in parallel: the bench's own setup, not timed).
+std::vector<k::KeptKeys> partial_sets(int heads, int64_t n, double density) {
+  std::vector<k::KeptKeys> sets(static_cast<std::size_t>(heads));
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int h = 0; h < heads; ++h) sets[std::size_t(h)] = partial_set(n, density, uint32_t(h) * 7919u + 1u);
+  return sets;
+}
+
 double kept_entries(const std::vector<k::KeptKeys>& sets) {
   double total = 0;
   for (const k::KeptKeys& s : sets) total += double(s.kept_entries());
   return total;
 }
 
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+double median(std::vector<double> times) {
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+// Median milliseconds of packing `heads` into the upload layout (KeptKeysPacking and its
+// write), into a host buffer touched before timing as the reused pinned one is.
+double pack_ms(const std::vector<cuda::HeadKeptKeys>& heads, int64_t n, int reps) {
+  const std::size_t bytes = cuda::KeptKeysPacking(heads, {0, n, 0}).bytes();
+  std::vector<uint64_t> upload(bytes / 8 + 3, 0);
+  char* at = reinterpret_cast<char*>(upload.data());
+  at += (16 - reinterpret_cast<std::uintptr_t>(at) % 16) % 16;  // as aligned as the pinned buffer
+  std::vector<double> times;
+  for (int rep = 0; rep < reps; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const cuda::KeptKeysPacking packing(heads, {0, n, 0});
+    packing.write(at);
+    times.push_back(ms_since(t0));
+  }
+  return median(times);
+}
+
+// --host-only: evaluate()'s host steps at each density, without a device.
+void time_host_steps(const Options& o) {
+  const int64_t n = o.eval_length;
+  const int reps = std::max(3, o.reps / 4);
+  std::printf("mask lab re-evaluation, host steps only: %d heads, %lld rows, %d threads, median of %d\n"
+              "%8s %9s %11s %9s %9s %11s\n",
+              o.heads, (long long)n, omp_get_max_threads(), reps, "density", "real", "kept blocks", "upload MB",
+              "pack ms", "results ms");
+  // Made-up kernel outputs: the results' cost does not depend on the values.
+  std::vector<double> sums(std::size_t(o.heads) * cuda::kMaskSums, 1.0);
+  std::vector<float> row_values(std::size_t(o.heads) * std::size_t(n));
+  for (std::size_t i = 0; i < row_values.size(); ++i) row_values[i] = float(i % 977) / 977.0f;
+  for (const double density : o.densities) {
+    const std::vector<k::KeptKeys> sets = partial_sets(o.heads, n, density);
+    std::vector<cuda::HeadKeptKeys> heads;
+    int64_t blocks = 0;
+    for (int h = 0; h < o.heads; ++h) {
+      heads.push_back({h, &sets[std::size_t(h)]});
+      blocks += sets[std::size_t(h)].kept_blocks();
+    }
+    std::vector<double> results;
+    const std::vector<int64_t> first(heads.size(), 0);
+    for (int rep = 0; rep < reps; ++rep) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const auto evaluations = cuda::head_evaluations(heads, first, n, sums.data(), row_values.data(), row_values.data(), 5);
+      results.push_back(ms_since(t0));
+      if (evaluations.size() != heads.size()) throw std::runtime_error("head_evaluations lost heads");
+    }
+    const std::size_t bytes = cuda::KeptKeysPacking(heads, {0, n, 0}).bytes();
+    const double real = kept_entries(sets) / (double(o.heads) * double(n) * double(n + 1) / 2);
+    std::printf("%8.3f %9.4f %11lld %9.1f %9.2f %11.2f\n", density, real, (long long)blocks, double(bytes) / 1e6,
+                pack_ms(heads, n, reps), median(results));
+    std::fflush(stdout);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
   const Options o = parse(argc, argv);
+  if (o.host_only) {
+    time_host_steps(o);
+    return 0;
+  }
   int device = 0;
   cudaDeviceProp prop{};
   check(cudaGetDevice(&device), "cudaGetDevice");
@@ -247,34 +329,35 @@ int main(int argc, char** argv) try {
     auto t0 = std::chrono::steady_clock::now();
     cuda::MaskEvaluator evaluator(p, nullptr);
     check(cudaDeviceSynchronize(), "dense side");
-    const double setup_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const double setup_ms = ms_since(t0);
     if (o.csv)
-      std::printf("\neval_n,heads,density,real_density,evaluate_ms,setup_ms,mean_recall\n");
+      std::printf("\neval_n,heads,density,real_density,evaluate_ms,setup_ms,mean_recall,pack_ms\n");
     else
       std::printf("\nmask lab re-evaluation, one layer: %d heads, %lld rows (dense side once: %.1f ms)\n"
-                  "%8s %9s %13s %12s\n",
-                  o.heads, (long long)n, setup_ms, "density", "real", "evaluate ms", "mean recall");
+                  "%8s %9s %13s %12s %9s\n",
+                  o.heads, (long long)n, setup_ms, "density", "real", "evaluate ms", "mean recall", "pack ms");
     for (const double density : o.densities) {
-      std::vector<k::KeptKeys> sets;
+      const std::vector<k::KeptKeys> sets = partial_sets(o.heads, n, density);
       std::vector<cuda::HeadKeptKeys> heads;
-      for (int h = 0; h < o.heads; ++h) sets.push_back(partial_set(n, density, uint32_t(h) * 7919u + 1u));
       for (int h = 0; h < o.heads; ++h) heads.push_back({h, &sets[std::size_t(h)]});
       std::vector<double> times;
       double recall = 0;
       for (int rep = 0; rep < std::max(3, o.reps / 4); ++rep) {
         t0 = std::chrono::steady_clock::now();
         const std::vector<cuda::DeviceHeadEvaluation> results = evaluator.evaluate(heads);
-        times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        times.push_back(ms_since(t0));
         recall = 0;
         for (const auto& r : results) recall += r.recall / double(results.size());
       }
-      std::sort(times.begin(), times.end());
       const double real = kept_entries(sets) / (double(o.heads) * double(n) * double(n + 1) / 2);
+      // The host's share of evaluate: packing the sets (the rest is the copy, the kernels
+      // and the results).
+      const double pack = pack_ms(heads, n, std::max(3, o.reps / 4));
       if (o.csv)
-        std::printf("%lld,%d,%.3f,%.4f,%.3f,%.1f,%.4f\n", (long long)n, o.heads, density, real, times[times.size() / 2],
-                    setup_ms, recall);
+        std::printf("%lld,%d,%.3f,%.4f,%.3f,%.1f,%.4f,%.3f\n", (long long)n, o.heads, density, real, median(times),
+                    setup_ms, recall, pack);
       else
-        std::printf("%8.3f %9.4f %13.2f %12.4f\n", density, real, times[times.size() / 2], recall);
+        std::printf("%8.3f %9.4f %13.2f %12.4f %9.2f\n", density, real, median(times), recall, pack);
       std::fflush(stdout);
     }
   }

@@ -140,10 +140,10 @@ def main():
     if evals:
         print(f"\nmask lab re-evaluation, one layer of {evals[0]['heads']} heads at {evals[0]['eval_n']} rows "
               f"(dense side once: {float(evals[0]['setup_ms']):.1f} ms; target <= 50 ms):")
-        print(f"{'density':>8} {'real':>7} {'evaluate ms':>12} {'mean recall':>12}")
+        print(f"{'density':>8} {'real':>7} {'evaluate ms':>12} {'mean recall':>12} {'host pack ms':>13}")
         for e in evals:
             print(f"{float(e['density']):>8.3f} {float(e['real_density']):>7.4f} {float(e['evaluate_ms']):>12.2f} "
-                  f"{float(e['mean_recall']):>12.4f}")
+                  f"{float(e['mean_recall']):>12.4f} {float(e.get('pack_ms') or 'nan'):>13.2f}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(dict(device=torch.cuda.get_device_name(), torch=torch.__version__, rows=results, evaluate=evals),

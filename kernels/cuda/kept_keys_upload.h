@@ -1,7 +1,8 @@
 #pragma once
 // Kept-key sets of one call (kernels/kept_keys.h), one per head, packed into the layout the
 // block-sparse kernel walks (DeviceKeptKeys, block_sparse_attention.h) and copied to the
-// device: packed into one pinned host buffer, one asynchronous copy on the caller's stream.
+// device: packed into one pinned host buffer (sets in parallel), one asynchronous copy on
+// the caller's stream.
 // The sets' offsets are rebased into one array of blocks and one of masks. A set built
 // with a block other than 64 (the mask families all use 64) is re-blocked on the host
 // first, from its rows' kept ranges.
@@ -64,6 +65,7 @@ class KeptKeysPacking {
   std::vector<int32_t> heads_;
   int64_t query_blocks_ = 0, entries_ = 0, masks_ = 0;
   std::vector<const KeptKeys*> sets_;  // empty for the dense layout
+  std::vector<int64_t> set_entries_, set_masks_;  // [set]: its first block entry and mask
   std::vector<KeptKeys> reblocked_;    // sets of another block size, re-blocked
   std::vector<int64_t> dense_first_, dense_last_;  // dense: per query block its key blocks
   bool every_visible_block_kept_ = false;

@@ -5,7 +5,6 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <cmath>
 #include <string>
 
 #include "kernels/cuda/block_sparse_attention.h"
@@ -78,25 +77,32 @@ std::vector<DeviceHeadEvaluation> MaskEvaluator::evaluate(std::span<const HeadKe
   const int64_t n = call_.n;
   if (!first_rows.empty() && first_rows.size() != sets.size())
     throw Error(kWhere, std::to_string(first_rows.size()) + " first rows for " + std::to_string(sets.size()) + " sets");
-  std::vector<int64_t> first(sets.size(), 0);
-  for (std::size_t i = 0; i < first_rows.size(); ++i) {
+  for (std::size_t i = 0; i < first_rows.size(); ++i)
     if (first_rows[i] < 0 || first_rows[i] > n)
       throw Error(kWhere, "head " + std::to_string(sets[i].head) + ": first row " + std::to_string(first_rows[i]) +
                               " is outside the call's " + std::to_string(n) + " rows");
-    first[i] = first_rows[i];
-  }
-  std::vector<DeviceHeadEvaluation> out(sets.size());
-  if (sets.empty()) return out;
+  if (sets.empty()) return {};
   auto* s = reinterpret_cast<cudaStream_t>(stream_);
+  // A call that threw may have left copies of transfers_ queued.
+  if (transfers_queued_) check_cuda(cudaStreamSynchronize(s), kWhere, "waiting for an earlier evaluation");
   const DeviceKeptKeys kept = upload_.upload(sets, {call_.first_position, n, call_.sliding_window}, stream_);
   BlockSparseParams sparse{call_, kept, buffers_->sparse_out.as<float>(), int64_t(call_.num_heads) * call_.head_dim};
   sparse.attention.lse = buffers_->sparse_lse.as<float>();
   sparse.attention.lse_stride = n;
   block_sparse_attention_forward(sparse, stream_);
 
-  check_cuda(cudaMemcpyAsync(buffers_->first_rows.as<int64_t>(), first.data(), first.size() * 8,
-                             cudaMemcpyHostToDevice, s),
-             kWhere, "copying the first rows");
+  // One pinned buffer for what crosses per call besides the sets.
+  const std::size_t count = sets.size();
+  const std::size_t row_values = worst_rows > 0 ? count * std::size_t(n) : 0;
+  const std::size_t sums_at = count * 8, recall_at = sums_at + count * kMaskSums * 8;
+  const std::size_t error_at = recall_at + row_values * 4;
+  transfers_.reserve(error_at + row_values * 4, "the mask evaluation's transfers");
+  char* host = transfers_.as<char>();
+  auto* first = reinterpret_cast<int64_t*>(host);
+  for (std::size_t i = 0; i < count; ++i) first[i] = first_rows.empty() ? 0 : first_rows[i];
+  transfers_queued_ = true;
+  check_cuda(cudaMemcpyAsync(buffers_->first_rows.as<int64_t>(), first, count * 8, cudaMemcpyHostToDevice, s), kWhere,
+             "copying the first rows");
   MaskMetricsParams m;
   m.dense_out = buffers_->dense_out.as<float>();
   m.sparse_out = buffers_->sparse_out.as<float>();
@@ -114,51 +120,20 @@ std::vector<DeviceHeadEvaluation> MaskEvaluator::evaluate(std::span<const HeadKe
   m.row_error = buffers_->row_error.as<float>();
   mask_metrics(m, stream_);
 
-  std::vector<double> sums(sets.size() * kMaskSums);
-  check_cuda(cudaMemcpyAsync(sums.data(), m.sums, sums.size() * 8, cudaMemcpyDeviceToHost, s), kWhere,
+  auto* sums = reinterpret_cast<double*>(host + sums_at);
+  auto* recall = reinterpret_cast<float*>(host + recall_at);
+  auto* error = reinterpret_cast<float*>(host + error_at);
+  check_cuda(cudaMemcpyAsync(sums, m.sums, count * kMaskSums * 8, cudaMemcpyDeviceToHost, s), kWhere,
              "downloading the per-head sums");
-  const std::size_t row_values = worst_rows > 0 ? sets.size() * std::size_t(n) : 0;
-  std::vector<float> recall(row_values), error(row_values);
   if (row_values > 0) {
-    check_cuda(cudaMemcpyAsync(recall.data(), m.row_recall, recall.size() * 4, cudaMemcpyDeviceToHost, s), kWhere,
+    check_cuda(cudaMemcpyAsync(recall, m.row_recall, row_values * 4, cudaMemcpyDeviceToHost, s), kWhere,
                "downloading the per-row recalls");
-    check_cuda(cudaMemcpyAsync(error.data(), m.row_error, error.size() * 4, cudaMemcpyDeviceToHost, s), kWhere,
+    check_cuda(cudaMemcpyAsync(error, m.row_error, row_values * 4, cudaMemcpyDeviceToHost, s), kWhere,
                "downloading the per-row errors");
   }
   check_cuda(cudaStreamSynchronize(s), kWhere, "the evaluation");
-
-  for (std::size_t i = 0; i < sets.size(); ++i) {
-    DeviceHeadEvaluation& e = out[i];
-    const KeptKeys& set = *sets[i].kept;
-    const double* sum = sums.data() + i * kMaskSums;
-    e.head = sets[i].head;
-    e.first_row = first[i];
-    e.rows = n - first[i];
-    e.kept_entries = set.kept_entries_from(first[i]);
-    e.visible_entries = set.visible_entries_from(first[i]);
-    e.density = e.visible_entries == 0 ? 0.0 : double(e.kept_entries) / double(e.visible_entries);
-    if (e.rows > 0) {
-      e.recall = sum[kRecallSum] / double(e.rows);
-      e.min_recall = sum[kMinRecall];
-      e.output_cosine = sum[kCosineSum] / double(e.rows);
-      e.output_rel_l2 = sum[kFull2] > 0 ? std::sqrt(sum[kDiff2] / sum[kFull2]) : std::sqrt(sum[kDiff2]);
-    }
-    if (worst_rows <= 0 || e.rows == 0) continue;
-    std::vector<DeviceRowError> rows;
-    rows.reserve(std::size_t(e.rows));
-    for (int64_t r = first[i]; r < n; ++r) {
-      const std::size_t at = i * std::size_t(n) + std::size_t(r);
-      rows.push_back({r, recall[at], error[at]});
-    }
-    const auto worst = std::min<std::size_t>(rows.size(), std::size_t(worst_rows));
-    std::partial_sort(rows.begin(), rows.begin() + std::ptrdiff_t(worst), rows.end(),
-                      [](const DeviceRowError& a, const DeviceRowError& b) {
-                        return a.output_rel_l2 > b.output_rel_l2 || (a.output_rel_l2 == b.output_rel_l2 && a.row < b.row);
-                      });
-    rows.resize(worst);
-    e.worst_rows = std::move(rows);
-  }
-  return out;
+  transfers_queued_ = false;
+  return head_evaluations(sets, std::span<const int64_t>(first, count), n, sums, recall, error, worst_rows);
 }
 
 }  // namespace attnscope::kernels::cuda

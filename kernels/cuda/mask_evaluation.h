@@ -7,9 +7,11 @@
 // The dense side is computed once, when the evaluator is made: every head through the
 // block-sparse kernel with every visible block kept (fp32 output and lse, kept on the
 // device). Each evaluate() is then what a budget change costs: packing and uploading the
-// sets, one block-sparse launch over the sets' kept blocks (fp32 output, lse), the
-// masked-recall kernel (mask_metrics.h), and a download of the per-head sums and per-row
-// recalls and errors (for the worst rows). Both sides run the same kernel, so a set that
+// sets (one pinned buffer, one copy, kept_keys_upload.h), one block-sparse launch over the
+// sets' kept blocks (fp32 output, lse), the masked-recall kernel (mask_metrics.h), one
+// download each of the per-head sums and the per-row recalls and errors (for the worst
+// rows) into pinned memory reused across calls, and the results made on the host
+// (mask_evaluation_results.h). Both sides run the same kernel, so a set that
 // keeps every visible entry gives recall 1 and error 0 exactly; otherwise the outputs
 // carry the kernel's rounding of P to bf16/fp16 before P V (docs/cuda-attention.md).
 //
@@ -22,30 +24,12 @@
 #include <span>
 #include <vector>
 
+#include "kernels/cuda/capture_staging.h"
 #include "kernels/cuda/flash_attention.h"
 #include "kernels/cuda/kept_keys_upload.h"
+#include "kernels/cuda/mask_evaluation_results.h"
 
 namespace attnscope::kernels::cuda {
-
-struct DeviceRowError {
-  int64_t row = 0;  // of the call
-  double recall = 0;
-  double output_rel_l2 = 0;
-};
-
-struct DeviceHeadEvaluation {
-  int head = 0;
-  int64_t first_row = 0;  // rows [first_row, rows) evaluated
-  int64_t rows = 0;
-  int64_t kept_entries = 0;
-  int64_t visible_entries = 0;
-  double density = 0;
-  double recall = 0;  // mean over rows
-  double min_recall = 0;
-  double output_rel_l2 = 0;  // ||O_s - O_f||_F / ||O_f||_F over the rows
-  double output_cosine = 0;  // mean over rows
-  std::vector<DeviceRowError> worst_rows;  // largest row relative L2 first (ties: lower row)
-};
 
 class MaskEvaluator {
  public:
@@ -72,6 +56,8 @@ class MaskEvaluator {
   CUstream_st* stream_;
   std::unique_ptr<Buffers> buffers_;
   KeptKeysUpload upload_;
+  PinnedBuffer transfers_;  // [first rows][sums][row recalls][row errors] of the last call
+  bool transfers_queued_ = false;  // copies of transfers_ may be in flight (a call that threw)
 };
 
 }  // namespace attnscope::kernels::cuda

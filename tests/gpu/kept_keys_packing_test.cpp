@@ -138,3 +138,35 @@ TEST_CASE("Sets built with another block size are re-blocked to 64 with the same
   const Unpacked u(packing);
   for (int64_t qb = 0; qb < same.query_blocks(); ++qb) CHECK(u.blocks(0, qb).size() == same.blocks_of(qb).size());
 }
+
+TEST_CASE("Sets packed by several threads each get their own blocks and bits", "[sparse]") {
+  // Large enough for the parallel write, sets of different sizes so their parts differ.
+  const cuda::KeptKeysCall call{30, 1300, 0};
+  std::vector<k::KeptKeys> sets;
+  for (uint32_t i = 0; i < 12; ++i) {
+    const SetKind kind = i % 3 == 0 ? SetKind::RandomBits : i % 3 == 1 ? SetKind::Mixed : SetKind::SinkWindow;
+    sets.push_back(make_kept_keys(kind, call.first_position, call.rows, call.model_window, 40 + i));
+  }
+  std::vector<cuda::HeadKeptKeys> heads;
+  for (std::size_t i = 0; i < sets.size(); ++i) heads.push_back({int(i), &sets[i]});
+  const cuda::KeptKeysPacking packing(heads, call);
+  CHECK(packing.bytes() > (std::size_t(1) << 20));  // over the size written by several threads
+  const Unpacked u(packing);
+  int64_t entries = 0, partial = 0;
+  for (std::size_t i = 0; i < sets.size(); ++i)
+    for (int64_t qb = 0; qb < sets[i].query_blocks(); ++qb) {
+      const std::vector<k::KeptKeyBlock> got = u.blocks(int(i), qb);
+      const auto want = sets[i].blocks_of(qb);
+      REQUIRE(got.size() == want.size());
+      for (std::size_t b = 0; b < got.size(); ++b) {
+        ++entries;
+        REQUIRE(got[b].key_block == want[b].key_block);
+        REQUIRE((got[b].mask < 0) == (want[b].mask < 0));
+        if (want[b].mask < 0) continue;
+        ++partial;
+        REQUIRE(std::memcmp(u.view.mask_words + got[b].mask * 64, sets[i].mask_words(want[b].mask), 512) == 0);
+      }
+    }
+  CHECK(entries == u.view.entries);  // every entry listed once, no gap between the sets' parts
+  CHECK(partial == u.view.masks);
+}
