@@ -13,6 +13,7 @@ namespace attnscope::masks {
 namespace {
 
 constexpr int kDigitBits = 11;  // three passes over the 32 probability bits
+constexpr int kPasses = 3;
 constexpr uint32_t kDigits = 1u << kDigitBits;
 
 // Float bits as an unsigned number that grows with the float (-0 folded into 0 first).
@@ -35,14 +36,17 @@ uint64_t RankedRow::entry(float p, int32_t key) {
 }
 
 void RankedRow::rank(uint64_t* entries, int64_t count, uint64_t* scratch, double* sums) {
-  std::array<uint32_t, kDigits> start;
-  for (int shift = 32; shift < 64; shift += kDigitBits) {
-    start.fill(0);
-    for (int64_t i = 0; i < count; ++i) ++start[(entries[i] >> shift) & (kDigits - 1)];
-    if (count == 0 || start[(entries[0] >> shift) & (kDigits - 1)] == uint32_t(count)) continue;  // one digit: in order
+  // The three digits' counts in one read, then one scatter per digit that varies.
+  std::array<std::array<uint32_t, kDigits>, kPasses> start{};
+  for (int64_t i = 0; i < count; ++i)
+    for (int d = 0; d < kPasses; ++d) ++start[std::size_t(d)][(entries[i] >> (32 + d * kDigitBits)) & (kDigits - 1)];
+  for (int d = 0; d < kPasses && count > 0; ++d) {
+    const int shift = 32 + d * kDigitBits;
+    std::array<uint32_t, kDigits>& at = start[std::size_t(d)];
+    if (at[(entries[0] >> shift) & (kDigits - 1)] == uint32_t(count)) continue;  // one digit: in order
     uint32_t sum = 0;
-    for (uint32_t& s : start) sum += std::exchange(s, sum);
-    for (int64_t i = 0; i < count; ++i) scratch[start[(entries[i] >> shift) & (kDigits - 1)]++] = entries[i];
+    for (uint32_t& s : at) sum += std::exchange(s, sum);
+    for (int64_t i = 0; i < count; ++i) scratch[at[(entries[i] >> shift) & (kDigits - 1)]++] = entries[i];
     std::memcpy(entries, scratch, std::size_t(count) * sizeof(uint64_t));
   }
   double sum = 0;
