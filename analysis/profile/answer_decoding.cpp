@@ -47,7 +47,12 @@ DecodedAnswer decode_answer(runtime::Transformer& model, const tokenizer::Tokeni
     if (cancelled(options)) return stop();
     const int64_t end = begin < dense_end ? std::min(begin + chunk, dense_end) : std::min(begin + chunk, size);
     const runtime::HeadRulePlan* rules = begin < dense_end ? nullptr : options.rules;
-    logits = model.forward(prompt.subspan(size_t(begin), size_t(end - begin)), capture, runtime::Logits::LastRow, rules);
+    // Only the last prompt row's logits are read (and only to answer): the chunks before it
+    // neither run the LM head nor wait for the device (a download each was a
+    // synchronisation per chunk).
+    logits = model.forward(prompt.subspan(size_t(begin), size_t(end - begin)), capture,
+                           end == size && options.max_new_tokens > 0 ? runtime::Logits::LastRow : runtime::Logits::None,
+                           rules);
     if (options.on_tokens) options.on_tokens(end);
     begin = end;
   }

@@ -58,7 +58,7 @@ std::optional<std::vector<WindowProbabilities>> recompute_windows(Transformer& m
       return std::nullopt;
     }
     const int64_t end = std::min(rows, begin + request.prefill_chunk);
-    model.forward(tokens.subspan(size_t(begin), size_t(end - begin)), &capture, Logits::LastRow);
+    model.forward(tokens.subspan(size_t(begin), size_t(end - begin)), &capture, Logits::None);
   }
   capture.finish();
 

@@ -48,8 +48,9 @@ GenerationResult generate_greedy(Transformer& model, std::span<const int32_t> pr
     }
     const int64_t end = begin < dense_end ? std::min(begin + chunk, dense_end) : std::min(begin + chunk, prompt_size);
     const HeadRulePlan* rules = begin < dense_end ? nullptr : options.rules;
-    result.last_logits =
-        model.forward(prompt.subspan(size_t(begin), size_t(end - begin)), capture, Logits::LastRow, rules);
+    // Only the prompt's last row's logits are read: the chunks before it run without any.
+    result.last_logits = model.forward(prompt.subspan(size_t(begin), size_t(end - begin)), capture,
+                                       end == prompt_size ? Logits::LastRow : Logits::None, rules);
     if (options.on_progress) options.on_progress({end, total, false});
     begin = end;
   }

@@ -173,6 +173,7 @@ kernels::Tensor Transformer::run_layers(std::span<const int32_t> ids, capture::C
 std::vector<float> Transformer::forward(std::span<const int32_t> ids, capture::Capture* capture,
                                         Logits logits, const HeadRulePlan* rules) {
   const kernels::Tensor x = run_layers(ids, capture, rules);
+  if (logits == Logits::None) return {};
   const int64_t rows = x.rows();
   kernels::Tensor last = logits == Logits::AllRows ? x : x.row_slice(rows - 1, 1);
   kernels::Tensor normed = backend_.allocate(last.rows(), spec_.hidden_size);

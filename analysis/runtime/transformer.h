@@ -15,7 +15,9 @@
 
 namespace attnscope::runtime {
 
-enum class Logits { LastRow, AllRows };
+// None: no logits (a prompt's chunks before its last): the LM head is not run and nothing
+// is downloaded, so the call returns without waiting for the device.
+enum class Logits { LastRow, AllRows, None };
 
 class Transformer {
  public:
@@ -31,7 +33,7 @@ class Transformer {
   void reset() { position_ = 0; }
 
   // Runs `ids` at the current position, appending them to the KV cache, and returns
-  // the logits of the last row or of every row ([rows, vocab], row-major).
+  // the logits of the last row or of every row ([rows, vocab], row-major), or nothing.
   // `capture` (may be null) receives the attention statistics of its layers; `rules`
   // (may be null: every head dense) sets each head's attention rule, and must have the
   // model's layers and heads (attnscope::Error otherwise).
