@@ -36,8 +36,9 @@ def ours(db_path):
             p, o = json.loads(unit_parameters), json.loads(outcome)
             split = o.get("seconds", {})
             by_length.setdefault(p["length"], []).append(
-                {"seconds": elapsed, "model": split.get("model"), "metrics": split.get("metrics"),
-                 "run": run_id, "tokens": p.get("length")})
+                {"seconds": elapsed, "model": split.get("model"), "prefill": split.get("prefill"),
+                 "answer": split.get("answer"), "metrics": split.get("metrics"), "run": run_id,
+                 "tokens": p.get("length")})
         run_rows.append({"run": run_id, "status": status, "lengths": lengths, "needle_prompts": done,
                          "units": len(units)})
     return by_length, run_rows
@@ -93,19 +94,23 @@ def main():
         o, t = our.get(length, []), their.get(length, [])
         ours_s, theirs_s = mean([u["seconds"] for u in o]), mean(t)
         rows.append({"length": length, "ours_prompts": len(o), "ours_s": ours_s,
-                     "ours_model_s": mean([u["model"] for u in o]), "ours_metrics_s": mean([u["metrics"] for u in o]),
+                     "ours_model_s": mean([u["model"] for u in o]), "ours_prefill_s": mean([u["prefill"] for u in o]),
+                     "ours_answer_s": mean([u["answer"] for u in o]), "ours_metrics_s": mean([u["metrics"] for u in o]),
                      "theirs_prompts": len(t), "theirs_s": theirs_s,
                      "speedup": theirs_s / ours_s if ours_s and theirs_s else None})
 
     print("== profile vs Retrieval_Head (transformers eager), seconds per needle prompt")
     print("ours: attnscope-cli profile --device cuda, every per-prompt metric (capture of every head, 50-token")
     print("answer, retrieval scores, sinks, pattern, density); time between completed prompts, split into the")
-    print("model's part (prefill + answer + capture) and the metrics'. theirs: retrieval_head_eager.py")
-    print("(sdpa prefill, eager decode with output_attentions, per-head top-1 loop), seconds per test.")
-    print(f"{'length':>7} {'ours n':>6} {'ours s':>8} {'model s':>8} {'metrics s':>9} {'theirs n':>8} "
-          f"{'theirs s':>8} {'speed-up':>8}")
+    print("model's part (prefill + answer + capture; prefill to the last prompt row's logits, answer: the")
+    print("decode steps and the capture's finish, from stores that record them) and the metrics'.")
+    print("theirs: retrieval_head_eager.py (sdpa prefill, eager decode with output_attentions, per-head top-1")
+    print("loop), seconds per test.")
+    print(f"{'length':>7} {'ours n':>6} {'ours s':>8} {'model s':>8} {'prefill s':>9} {'answer s':>8} "
+          f"{'metrics s':>9} {'theirs n':>8} {'theirs s':>8} {'speed-up':>8}")
     for r in rows:
         print(f"{r['length']:>7} {r['ours_prompts']:>6} {fmt(r['ours_s']):>8} {fmt(r['ours_model_s']):>8} "
+              f"{fmt(r['ours_prefill_s']):>9} {fmt(r['ours_answer_s']):>8} "
               f"{fmt(r['ours_metrics_s']):>9} {r['theirs_prompts']:>8} {fmt(r['theirs_s']):>8} "
               f"{fmt(r['speedup'], 1) + ('x' if r['speedup'] else ''):>8}")
     both = [r for r in rows if r["speedup"]]

@@ -1,6 +1,7 @@
 #include "analysis/profile/answer_decoding.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "kernels/error.h"
 
@@ -41,6 +42,11 @@ DecodedAnswer decode_answer(runtime::Transformer& model, const tokenizer::Tokeni
     return out;
   };
 
+  using Clock = std::chrono::steady_clock;
+  const auto seconds = [](Clock::time_point from, Clock::time_point to) {
+    return std::chrono::duration<double>(to - from).count();
+  };
+  const Clock::time_point started = Clock::now();
   model.reset();
   std::vector<float> logits;
   for (int64_t begin = 0; begin < size;) {
@@ -57,6 +63,7 @@ DecodedAnswer decode_answer(runtime::Transformer& model, const tokenizer::Tokeni
     begin = end;
   }
 
+  const Clock::time_point prefilled = Clock::now();
   const auto& eos = model.spec().eos_token_ids;
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
     const int32_t next = runtime::argmax_token(logits);
@@ -72,6 +79,8 @@ DecodedAnswer decode_answer(runtime::Transformer& model, const tokenizer::Tokeni
     if (options.on_tokens) options.on_tokens(size + step + 1);
   }
   if (capture != nullptr) capture->finish();
+  out.prefill_seconds = seconds(started, prefilled);
+  out.answer_seconds = seconds(prefilled, Clock::now());
   out.response = answer_text(tokenizer, out.generated);
   return out;
 }

@@ -37,6 +37,11 @@ struct DecodedAnswer {
   std::vector<int32_t> generated;  // the stopping token (line break, EOS) included
   std::string response;            // decoded without special tokens, surrounding whitespace cut
   bool cancelled = false;          // stopped by AnswerOptions::cancel; the rest is partial
+  // Wall time of the prompt's chunks, up to its last row's logits on the host (without
+  // tokens to generate nothing waits for the device there), and of the answer's steps with
+  // the capture's completion: where a profiled prompt's model time goes.
+  double prefill_seconds = 0;
+  double answer_seconds = 0;
 };
 
 // Resets `model`'s KV cache. attnscope::Error for an empty prompt or one that with the

@@ -175,9 +175,12 @@ class JobRunner {
     }
     if (planned.task == ProfileTask::RepeatedTokens && (spec_.wants(metric::induction_score) || spec_.wants(metric::echo_score)))
       add_repetition_scores(unit, capture, p, spec_);
-    // Where a prompt's time goes: the model (prefill, answer, capture) and the metrics.
+    // Where a prompt's time goes: the model (prefill, answer, capture; the first two
+    // apart) and the metrics.
     const auto seconds = [](auto from, auto to) { return std::chrono::duration<double>(to - from).count(); };
     unit.outcome["seconds"] = {{"model", seconds(start, decoded_at)},
+                               {"prefill", decoded.prefill_seconds},
+                               {"answer", decoded.answer_seconds},
                                {"metrics", seconds(decoded_at, std::chrono::steady_clock::now())}};
     std::vector<store::PooledMapRecord> maps;
     if (spec_.pooled_maps)

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 
 #include "analysis/profile/answer_decoding.h"
 #include "analysis/runtime/generation.h"
@@ -94,4 +95,20 @@ TEST_CASE("a prompt and answer beyond the model's cache are refused", "[profile]
   CHECK_THROWS_WITH(profile::decode_answer(model, m.tokenizer, prompt, nullptr, options),
                     Contains("256 tokens and up to 50") && Contains("300 tokens"));
   CHECK_THROWS_WITH(profile::decode_answer(model, m.tokenizer, {}, nullptr, options), Contains("empty"));
+}
+
+TEST_CASE("an answer's prompt and its steps are timed apart", "[profile][decode]") {
+  const JobModel& m = sample_model();
+  runtime::Transformer model(m.checkpoint, *m.backend, 0);
+  const auto prompt = needle_prompt();
+  profile::AnswerOptions options;
+  options.prefill_chunk = 64;  // four chunks, three of them without logits
+  const auto start = std::chrono::steady_clock::now();
+  const auto answer = profile::decode_answer(model, m.tokenizer, prompt, nullptr, options);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  REQUIRE(answer.generated.size() >= 2);
+  CHECK(answer.prefill_seconds > 0);
+  CHECK(answer.answer_seconds > 0);
+  CHECK(answer.prefill_seconds + answer.answer_seconds <= wall);  // both inside the call
+  CHECK(answer.response == "saffron.");  // chunks without logits answer the same
 }
