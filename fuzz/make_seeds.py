@@ -133,3 +133,37 @@ export_seed("duo_llama2", DUO, L32_KV32, llama2 / "full_attention_heads.tsv", ll
 export_seed("moa_llama3.2_1b", MOA, L16_KV8, reference / "moa" / "Llama-3.2-1B-Instruct_moa_alpha_beta.json")
 export_seed("minference_qwen2.5", MINFERENCE, QWEN, reference / "minference" / "Qwen2.5_7B_Instruct_1M.json")
 export_seed("retrieval_mistral", RETRIEVAL, L32_KV8, reference / "retrieval-head" / "Mistral-7B-v0.2-hf.first4.json")
+
+# plugin descriptors, parameters and values (fuzz/plugin_descriptor_fuzz.cpp: lines of
+# tab-separated fields, "~" a NULL pointer): the example plugin's job with --param texts,
+# every type and list element type, and descriptors the host must refuse.
+def plugin_seed(name, *lines):
+    write("plugin_descriptor", name, "\n".join("\t".join(fields) for fields in lines) + "\n")
+
+
+SINK_PROFILE = [("D1", "sink-profile", "1.0.0", "example plugin: sink mass against prompt length"),
+                ("Jlengths", "sink mass per length", "1"),
+                ("Plengths", "5", "1", "256,512", "prompt lengths in tokens"),
+                ("Pdepth", "2", "0", "0.5", "where the pass key sits, 0 to 1"),
+                ("Pseed", "1", "0", "0", "the pass key's seed")]
+plugin_seed("sink_profile", *SINK_PROFILE, ("Alengths=160, 4k,224",), ("Adepth=1e-3",))
+plugin_seed("every_type", ("D1", "types", "2.1", "~"), ("Jall", "every type", "1"),
+            ("Pi", "1", "0", "-3k", "int"), ("Pf", "2", "0", "-0.0", "float"), ("Ps", "3", "0", "", "string"),
+            ("Pb", "4", "0", "Yes", "bool"), ("Pli", "5", "1", "", "ints"), ("Plf", "5", "2", "1,2.5e300", "floats"),
+            ("Pls", "5", "3", " a , ,b", "strings"), ("Preq", "3", "0", "~", "required"),
+            ("Areq=any text = with equals",), ("Ab=off",), ("Als=x,y",))
+plugin_seed("values", ("V1", "0", " 9223372036854775807"), ("V1", "0", "9007199254740992k"), ("V2", "0", "nan"),
+            ("V2", "0", "1e309"), ("V4", "0", "ON"), ("V5", "1", "1,,2"), ("V5", "2", "0x1p3"), ("V5", "3", ""),
+            ("V3", "0", "caf\u00e9 \u6f22\u5b57"))
+plugin_seed("wrong_abi", ("D2", "old", "1.0", ""), ("Jjob", "", "1"))
+plugin_seed("no_jobs", ("D1", "empty", "1.0", ""))
+plugin_seed("null_strings", ("D1", "~", "~", "~"), ("J~", "~", "1"))
+plugin_seed("bad_names", ("D1", "Bad Name", "1.0", ""), ("Jjob", "", "1"))
+plugin_seed("duplicates", ("D1", "dup", "1.0", ""), ("Jjob", "", "1"), ("Pa", "1", "0", "1", ""), ("Pa", "2", "0", "1", ""),
+            ("Jjob", "", "1"))
+plugin_seed("job_without_run", ("D1", "norun", "1.0", ""), ("Jjob", "", "0"))
+plugin_seed("null_params", ("D1", "nullparams", "1.0", ""), ("Jjob", "", "1", "N"), ("Pa", "1", "0", "1", ""))
+plugin_seed("bad_types", ("D1", "types", "1.0", ""), ("Jjob", "", "1"), ("Pa", "9", "0", "1", ""), ("Pb", "5", "4", "", ""),
+            ("Pc", "1", "2", "1", ""))
+plugin_seed("bad_default", ("D1", "defaults", "1.0", ""), ("Jjob", "", "1"), ("Pa", "1", "0", "12x", ""))
+plugin_seed("bad_assignments", *SINK_PROFILE, ("Anope=1",), ("Alengths=1",), ("Alengths=2",), ("A=5",), ("Aseed",))

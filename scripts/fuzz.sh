@@ -8,7 +8,7 @@
 #   bash scripts/fuzz.sh [--build-dir DIR] [--jobs N] SECONDS [TARGET...]
 #     SECONDS   per target (CI: 20; a hardening run: 600)
 #     TARGET    safetensors config_json tokenizer_json mask_plan needle_file capture_file
-#               export_readers (default: all)
+#               export_readers plugin_descriptor (default: all)
 #     --jobs N  targets fuzzed at once (default 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ seconds=${1:?usage: scripts/fuzz.sh [--build-dir DIR] [--jobs N] SECONDS [TARGET
 shift
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(safetensors config_json tokenizer_json mask_plan needle_file capture_file
-                                     export_readers)
+                                     export_readers plugin_descriptor)
 
 # Debian 12's clang 14 with libFuzzer (libclang-rt, only recommended by clang) and its OpenMP.
 missing=()
@@ -48,7 +48,7 @@ cmake --build "$build" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
 
 # Inputs larger than the largest seed add little and slow every execution.
 declare -A max_len=([safetensors]=65536 [config_json]=16384 [tokenizer_json]=300000 [mask_plan]=16384
-                    [needle_file]=16384 [capture_file]=65536 [export_readers]=65536)
+                    [needle_file]=16384 [capture_file]=65536 [export_readers]=65536 [plugin_descriptor]=16384)
 
 fuzz_one() {
   local name=$1

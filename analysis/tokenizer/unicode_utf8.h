@@ -1,6 +1,7 @@
 #pragma once
-// Internal to analysis/tokenizer: UTF-8 walking and the Unicode character classes that
-// tokenizers (Rust) uses, with the same definitions as Rust's `char` methods.
+// UTF-8 walking and the Unicode character classes that tokenizers (Rust) uses, with the
+// same definitions as Rust's `char` methods: analysis/tokenizer's, and is_valid also
+// checks the texts plugins hand the plugin host.
 #include <cstddef>
 #include <string>
 #include <string_view>

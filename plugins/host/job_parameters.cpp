@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "analysis/tokenizer/unicode_utf8.h"
 #include "kernels/error.h"
 
 namespace attnscope::plugins {
@@ -68,6 +69,14 @@ std::vector<std::string_view> split_list(std::string_view text) {
   return items;
 }
 
+// Text values end up in the store's JSON and on screen: UTF-8 only (a stray byte would
+// fail the run's record later, far from its cause).
+std::string utf8_text(std::string_view text, const std::string& where) {
+  if (!tokenizer::utf8::is_valid(text))
+    throw Error(where, "the value is not UTF-8 text (" + std::to_string(text.size()) + " bytes)");
+  return std::string(text);
+}
+
 nlohmann::json value_json(const ParameterValue& value) {
   return std::visit([](const auto& v) { return nlohmann::json(v); }, value);
 }
@@ -78,7 +87,7 @@ ParameterValue parse_parameter_value(const ParameterInfo& parameter, std::string
   switch (parameter.type) {
     case ParamType::Int: return parse_int(text, where);
     case ParamType::Float: return parse_float(text, where);
-    case ParamType::String: return std::string(text);
+    case ParamType::String: return utf8_text(text, where);
     case ParamType::Bool: return parse_bool(text, where);
     case ParamType::List: break;
   }
@@ -100,7 +109,7 @@ ParameterValue parse_parameter_value(const ParameterInfo& parameter, std::string
     }
     default: {
       std::vector<std::string> out;
-      for (std::string_view item : items) out.emplace_back(item);
+      for (std::string_view item : items) out.push_back(utf8_text(item, where));
       return out;
     }
   }

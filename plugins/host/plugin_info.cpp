@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "analysis/tokenizer/unicode_utf8.h"
 #include "kernels/error.h"
 #include "plugins/host/job_parameters.h"
 
@@ -12,7 +13,13 @@ constexpr size_t kMaxName = 64;
 constexpr uint32_t kMaxJobs = 1024;
 constexpr uint32_t kMaxParameters = 1024;
 
-std::string text_or_empty(const char* text) { return text ? std::string(text) : std::string(); }
+// A descriptor's text (version, summary, help): what a run records and the app shows, so
+// UTF-8 only. `what` names it for the error.
+std::string text_or_empty(const char* text, const std::string& where, const std::string& what) {
+  if (!text) return {};
+  if (!tokenizer::utf8::is_valid(text)) throw Error(where, what + " is not UTF-8 text");
+  return text;
+}
 
 bool valid_type(int32_t type) { return type >= ATTNSCOPE_PARAM_INT && type <= ATTNSCOPE_PARAM_LIST; }
 
@@ -38,7 +45,7 @@ ParameterInfo read_parameter(const attnscope_param_spec& spec, const std::string
     throw Error(where, what + " is not a list but has element type " + std::to_string(spec.element_type) +
                            " (must be 0)");
   }
-  p.help = text_or_empty(spec.help);
+  p.help = text_or_empty(spec.help, where, "the help of " + what);
   if (spec.default_value) {
     p.default_text = spec.default_value;
     parse_parameter_value(p, *p.default_text, where + ": default of " + what);  // throws for a bad default
@@ -57,7 +64,7 @@ JobInfo read_job(const attnscope_job_spec& spec, const std::string& where) {
   if (spec.param_count > kMaxParameters || (spec.param_count > 0 && !spec.params))
     throw Error(where, "job '" + job.name + "' declares " + std::to_string(spec.param_count) +
                            " parameters but " + (spec.params ? "more than " + std::to_string(kMaxParameters) + " are not allowed" : std::string("gives no array")));
-  job.summary = text_or_empty(spec.summary);
+  job.summary = text_or_empty(spec.summary, where, "the summary of job '" + job.name + "'");
   job.run = spec.run;
   job.job_data = spec.job_data;
   std::set<std::string> names;
@@ -123,8 +130,8 @@ PluginInfo read_descriptor(const attnscope_plugin_descriptor* d, const std::file
                            "; names are 1 to 64 of a-z, 0-9, '_' and '-')");
   info.name = d->name;
   if (!d->version || !*d->version) throw Error(where, "plugin '" + info.name + "' gives no version");
-  info.version = d->version;
-  info.summary = text_or_empty(d->summary);
+  info.version = text_or_empty(d->version, where, "the version of plugin '" + info.name + "'");
+  info.summary = text_or_empty(d->summary, where, "the summary of plugin '" + info.name + "'");
   if (d->job_count == 0 || !d->jobs) throw Error(where, "plugin '" + info.name + "' declares no jobs");
   if (d->job_count > kMaxJobs)
     throw Error(where, "plugin '" + info.name + "' declares " + std::to_string(d->job_count) + " jobs, more than " +

@@ -89,3 +89,21 @@ TEST_CASE("a plugin without jobs is refused", "[plugins]") {
   const auto d = descriptor_of(nullptr, 0);
   REQUIRE_THROWS_WITH(read_descriptor(&d, kPath), Contains("declares no jobs"));
 }
+
+TEST_CASE("a version, summary or help that is not UTF-8 is refused naming it", "[plugins]") {
+  // Runs record the plugin's version as JSON: a stray byte would fail every run it begins
+  // (a fuzz finding, fuzz/findings/plugin_descriptor/version_not_utf8).
+  const attnscope_job_spec jobs[] = {{"job", "", nullptr, 0, 0, noop, nullptr}};
+  attnscope_plugin_descriptor d = descriptor_of(jobs, 1);
+  d.version = "1.\xe1" "9";
+  REQUIRE_THROWS_WITH(read_descriptor(&d, kPath), Contains("the version of plugin 'test' is not UTF-8 text"));
+  d.version = "1.0";
+  const attnscope_param_spec params[] = {{"n", ATTNSCOPE_PARAM_INT, 0, "1", "caf\xe9"}};
+  const attnscope_job_spec with_help[] = {{"job", "", params, 1, 0, noop, nullptr}};
+  const auto helped = descriptor_of(with_help, 1);
+  REQUIRE_THROWS_WITH(read_descriptor(&helped, kPath), Contains("the help of parameter 'n' of job 'job' is not UTF-8"));
+  const attnscope_param_spec utf8[] = {{"n", ATTNSCOPE_PARAM_INT, 0, "1", "caf\xc3\xa9, \xe6\xbc\xa2"}};
+  const attnscope_job_spec good[] = {{"job", "d\xc3\xa9j\xc3\xa0", utf8, 1, 0, noop, nullptr}};
+  const auto fine = descriptor_of(good, 1);
+  CHECK(read_descriptor(&fine, kPath).jobs[0].parameters[0].help == "caf\xc3\xa9, \xe6\xbc\xa2");
+}

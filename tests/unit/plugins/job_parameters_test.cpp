@@ -81,3 +81,13 @@ TEST_CASE("parameter differences name each differing value before and now", "[pl
   CHECK(diff[2] == "old: true (before) vs \"(none)\" (now)");
   CHECK(attnscope::plugins::parameter_differences(before, before).empty());
 }
+
+TEST_CASE("a string value or list element that is not UTF-8 is refused before the job starts", "[plugins]") {
+  CHECK_THROWS_WITH(parse({"model=\xff\xfe"}), Contains("p.grid parameter 'model' (string): the value is not UTF-8 text"));
+  JobInfo names;
+  names.name = "names";
+  names.parameters = {{"list", ParamType::List, ParamType::String, "", ""}};
+  CHECK_THROWS_WITH(JobParameters::parse("p.names", names, std::vector<std::string>{"list=ok,\xc3"}), Contains("not UTF-8"));
+  const auto p = JobParameters::parse("p.names", names, std::vector<std::string>{"list=caf\xc3\xa9,\xe6\xbc\xa2"});
+  CHECK(p.to_json().dump() == "{\"list\":[\"caf\xc3\xa9\",\"\xe6\xbc\xa2\"]}");
+}
