@@ -56,6 +56,24 @@ kernels::AttentionCapture* Capture::for_layer(int layer) {
   return slot ? &*slot : nullptr;
 }
 
+void Capture::reserve(int64_t rows) {
+  if (rows < 0) throw Error("capture", "cannot make room for " + std::to_string(rows) + " rows");
+  require_complete();
+  const kernels::CaptureOptions& o = request_.options;
+  const auto blocks = size_t((rows + o.pool_block - 1) / o.pool_block);
+  const int64_t exact = o.exact_probabilities ? std::min(rows, o.exact_limit) : 0;
+  for (kernels::HeadAccumulator& acc : heads_) {
+    acc.positions.reserve(size_t(rows));
+    acc.top1.reserve(size_t(rows));
+    acc.row_entropy.reserve(size_t(rows));
+    acc.column_sums.reserve(size_t(rows));
+    acc.diagonal_sums.reserve(size_t(rows));
+    acc.pooled.sums.reserve(blocks);
+    acc.pooled.rows_in_block.reserve(blocks);
+    acc.exact.reserve(size_t(exact * (exact + 1) / 2));
+  }
+}
+
 void Capture::finish() {
   for (auto& layer : by_layer_)
     if (layer) kernels::finish_capture(*layer);

@@ -27,6 +27,13 @@ class Capture {
   // attnscope::Error for a layer the model does not have.
   kernels::AttentionCapture* for_layer(int layer);
 
+  // Makes room for `rows` query rows in every accumulator (per-row records, per-key sums,
+  // pooled rows, exact rows within the options' limit) before a run, so that a long run's
+  // records never move while a backend fills them: at 32K rows and 1024 heads, growing by
+  // doubling copied and mapped again hundreds of megabytes on the backend's merge threads.
+  // attnscope::Error for a negative count or while a backend holds statistics.
+  void reserve(int64_t rows);
+
   // Completes the accumulators: a backend may still hold part of the statistics after a
   // run (kernels::AttentionCapture::held; the CUDA backend keeps per-key sums on the
   // device and merges rows on threads). generate_greedy and prompt_logits call it at

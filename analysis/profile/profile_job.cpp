@@ -147,6 +147,7 @@ class JobRunner {
     request.options.exact_probabilities = planned.decodes() && exact_rows_fit(spec_, rows, heads);
     if (request.options.exact_probabilities) request.options.exact_limit = rows;
     capture::Capture capture(request, model_spec_);
+    capture.reserve(rows);
 
     AnswerOptions answer;
     answer.max_new_tokens = planned.decodes() ? spec_.max_new_tokens : 0;
