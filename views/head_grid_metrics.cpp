@@ -83,13 +83,18 @@ HeadGridModel grid_from_differences(const std::vector<store::HeadMetric>& a, con
 
 void set_mask_metrics(HeadGridModel& grid, const std::vector<masks::HeadResult>& results) {
   const size_t cells = size_t(grid.layers()) * size_t(grid.heads());
-  std::vector<double> recall(cells, kNaN), error(cells, kNaN), density(cells, kNaN);
+  std::vector<double> recall(cells, kNaN), error(cells, kNaN), density(cells, kNaN), method(cells, kNaN);
+  std::vector<std::string> methods;  // in order of first use
   for (const auto& r : results) {
     if (r.at.layer < 0 || r.at.layer >= grid.layers() || r.at.head < 0 || r.at.head >= grid.heads()) continue;
     const size_t i = size_t(r.at.layer) * size_t(grid.heads()) + size_t(r.at.head);
     recall[i] = r.evaluation.recall;
     error[i] = r.evaluation.output_rel_l2;
     density[i] = r.evaluation.density;
+    const std::string name(masks::method_name(r.mask.family));
+    auto it = std::find(methods.begin(), methods.end(), name);
+    if (it == methods.end()) it = methods.insert(methods.end(), name);
+    method[i] = double(it - methods.begin());
   }
   double worst = 1e-9;
   for (double e : error)
@@ -98,6 +103,8 @@ void set_mask_metrics(HeadGridModel& grid, const std::vector<masks::HeadResult>&
                    1, 3});
   grid.set_metric({kMaskError, "relative L2 of the head's output under the mask", std::move(error), 0, worst, 3});
   grid.set_metric({kMaskDensity, "share of the visible entries the mask keeps", std::move(density), 0, 1, 3});
+  const double classes = std::max<double>(1, double(methods.size()) - 1);
+  grid.set_metric({kMaskMethod, "the mask family the plan gives the head", std::move(method), 0, classes, 0, methods});
 }
 
 }  // namespace attnscope::views

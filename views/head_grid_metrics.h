@@ -23,9 +23,11 @@ HeadGridModel grid_from_differences(const std::vector<store::HeadMetric>& a, con
 inline constexpr const char* kMaskRecall = "mask recall";
 inline constexpr const char* kMaskError = "mask output error";
 inline constexpr const char* kMaskDensity = "mask density";
+inline constexpr const char* kMaskMethod = "mask method";
 
 // Adds (or replaces) the mask columns: recall, output relative L2 and density used per
-// head. Heads not in `results` are NaN.
+// head, and the method each head runs as classes (a per-head plan or heads with masks of
+// their own mix them). Heads not in `results` are NaN.
 void set_mask_metrics(HeadGridModel& grid, const std::vector<masks::HeadResult>& results);
 
 }  // namespace attnscope::views

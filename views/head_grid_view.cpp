@@ -6,8 +6,10 @@
 #include <QLabel>
 #include <QMouseEvent>
 #include <QPainter>
+#include <QPainterPath>
 #include <QToolTip>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 
 #include "views/color_scale.h"
@@ -76,6 +78,20 @@ class HeadGridCanvas : public QWidget {
           p.drawText(cell, Qt::AlignCenter, text);
         }
       }
+    // Marked heads: a flag in the cell's top right corner, dark on light cells and light on dark.
+    for (const GridCell& c : owner_->marked_) {
+      if (c.layer >= m.layers() || c.head >= m.heads()) continue;
+      const double x = g.left + (c.head + 1) * g.cell_width - 1, y = g.top + c.layer * g.cell_height;
+      const double size = std::max(6.0, std::min(g.cell_width, g.cell_height) * 0.35);
+      QPainterPath flag;
+      flag.moveTo(x - size, y);
+      flag.lineTo(x, y);
+      flag.lineTo(x, y + size);
+      flag.closeSubpath();
+      p.fillPath(flag, QColor(20, 20, 20));
+      p.setPen(QPen(Qt::white, 1));
+      p.drawPath(flag);
+    }
     if (const auto s = owner_->selected_) {
       p.setPen(QPen(Qt::white, 2));
       p.drawRect(QRectF(g.left + s->head * g.cell_width, g.top + s->layer * g.cell_height, g.cell_width - 1,
@@ -88,9 +104,12 @@ class HeadGridCanvas : public QWidget {
   bool event(QEvent* e) override {
     if (e->type() == QEvent::ToolTip && owner_->has_model_) {
       auto* help = static_cast<QHelpEvent*>(e);
-      if (const auto cell = geometry().hit(help->pos().x(), help->pos().y()))
-        QToolTip::showText(help->globalPos(),
-                           QString::fromStdString(owner_->model_.describe(cell->layer, cell->head)), this);
+      if (const auto cell = geometry().hit(help->pos().x(), help->pos().y())) {
+        QString text = QString::fromStdString(owner_->model_.describe(cell->layer, cell->head));
+        const auto& marked = owner_->marked_;
+        if (std::find(marked.begin(), marked.end(), *cell) != marked.end()) text += "\n" + owner_->marked_meaning_;
+        QToolTip::showText(help->globalPos(), text, this);
+      }
       else
         QToolTip::hideText();
       return true;
@@ -147,6 +166,12 @@ void HeadGridView::clear(const QString& message) {
   has_model_ = false;
   message_ = message;
   range_->clear();
+  canvas_->update();
+}
+
+void HeadGridView::setMarkedHeads(std::vector<GridCell> heads, const QString& meaning) {
+  marked_ = std::move(heads);
+  marked_meaning_ = meaning;
   canvas_->update();
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // The overview: a layer x head grid coloured by a chosen metric (HeadGridModel).
-// Hover shows every metric of a head; a click opens the head.
+// Hover shows every metric of a head; a click opens the head. Marked heads (the mask
+// lab's heads with masks of their own) carry a corner flag.
 #include <QWidget>
 #include <optional>
+#include <vector>
 
 #include "views/head_grid_model.h"
 
@@ -27,6 +29,9 @@ class HeadGridView : public QWidget {
 
   void setSelectedHead(int layer, int head);
   std::optional<GridCell> selectedHead() const { return selected_; }
+  // Flags these heads; `meaning` joins their hover text ("own mask").
+  void setMarkedHeads(std::vector<GridCell> heads, const QString& meaning);
+  const std::vector<GridCell>& markedHeads() const { return marked_; }
   // Chooses the metric by name; false when the model has none of that name.
   bool selectMetric(const QString& name);
   QString metricName() const;
@@ -43,6 +48,8 @@ class HeadGridView : public QWidget {
   bool has_model_ = false;
   QString message_;
   std::optional<GridCell> selected_;
+  std::vector<GridCell> marked_;
+  QString marked_meaning_;
   QComboBox* metric_ = nullptr;
   QLabel* range_ = nullptr;
   HeadGridCanvas* canvas_ = nullptr;

@@ -1,7 +1,6 @@
 #include "views/mask_lab_view.h"
 
 #include <QCheckBox>
-#include <QComboBox>
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QGroupBox>
@@ -11,13 +10,14 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRadioButton>
-#include <QSlider>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
 
 #include "analysis/masks/mask_sweep.h"
+#include "analysis/masks/method_budgets.h"
 #include "kernels/error.h"
+#include "views/mask_budget_editor.h"
 #include "views/mask_curves_view.h"
 
 namespace attnscope::views {
@@ -30,20 +30,11 @@ QString number(double v, int decimals) { return std::isfinite(v) ? QString::numb
 }  // namespace
 
 masks::HeadMask head_mask_of(std::string_view family, double density, std::string_view parameters) {
-  const std::string where = "mask lab, " + std::string(family);
-  masks::HeadMask mask{masks::default_family(family, where), density};
-  std::string text(parameters);
-  std::replace(text.begin(), text.end(), ',', ' ');
-  size_t at = 0;
-  while (at < text.size()) {
-    const size_t begin = text.find_first_not_of(" \t\n", at);
-    if (begin == std::string::npos) break;
-    const size_t end = std::min(text.find_first_of(" \t\n", begin), text.size());
-    masks::apply_parameter(mask, std::string_view(text).substr(begin, end - begin), where);
-    at = end;
-  }
-  masks::check_mask(mask, where);
-  return mask;
+  masks::PlanChoice choice;
+  choice.method = std::string(family);
+  choice.density = density;
+  choice.params = parameter_settings(QString::fromUtf8(parameters.data(), int(parameters.size())));
+  return masks::family_mask(choice, "mask lab");
 }
 
 std::vector<std::string> curve_family_names() {
@@ -55,6 +46,19 @@ std::vector<std::string> curve_family_names() {
 
 std::vector<std::string> default_curve_families() { return {"streaming", "vertical_slash", "block_topk", "topk"}; }
 
+std::vector<std::string> plan_method_names() {
+  std::vector<std::string> out = curve_family_names();
+  for (const masks::MethodBudget& m : masks::method_budgets())
+    if (m.per_head_plan) out.emplace_back(m.method);
+  return out;
+}
+
+std::vector<std::string> head_method_names() {
+  std::vector<std::string> out;
+  for (std::string_view name : masks::method_names()) out.emplace_back(name);
+  return out;
+}
+
 MaskLabView::MaskLabView(QWidget* parent) : QWidget(parent) {
   auto* outer = new QVBoxLayout(this);
   outer->setContentsMargins(4, 4, 4, 4);
@@ -62,38 +66,46 @@ MaskLabView::MaskLabView(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(top);
   layout->setContentsMargins(0, 0, 0, 0);
 
-  auto* source = new QGridLayout;
-  from_family_ = new QRadioButton(tr("Family"), top);
+  from_family_ = new QRadioButton(tr("Method and budget"), top);
   from_family_->setChecked(true);
+  layout->addWidget(from_family_);
+  method_ = new MaskBudgetEditor(plan_method_names(), top);
+  method_->setObjectName("maskMethod");
+  method_->setMethod("streaming");
+  layout->addWidget(method_);
+  auto* file_row = new QHBoxLayout;
   from_file_ = new QRadioButton(tr("Plan file"), top);
-  family_ = new QComboBox(top);
-  family_->setObjectName("maskFamily");
-  for (const std::string& name : curve_family_names()) family_->addItem(QString::fromStdString(name));
-  family_->setCurrentText("streaming");
-  density_ = new QSlider(Qt::Horizontal, top);
-  density_->setObjectName("maskDensity");
-  density_->setRange(1, kDensitySteps);
-  density_->setValue(30);
-  density_label_ = new QLabel(top);
-  density_label_->setMinimumWidth(40);
-  parameters_ = new QLineEdit(top);
-  parameters_->setObjectName("maskParameters");
-  parameters_->setPlaceholderText(tr("parameters, e.g. sink_tokens=64 (docs/mask-plans.md)"));
   file_label_ = new QLabel(tr("no plan file loaded"), top);
   file_label_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   auto* load = new QPushButton(tr("Load..."), top);
-  source->addWidget(from_family_, 0, 0);
-  source->addWidget(family_, 0, 1, 1, 2);
-  source->addWidget(new QLabel(tr("Density"), top), 1, 0);
-  source->addWidget(density_, 1, 1);
-  source->addWidget(density_label_, 1, 2);
-  source->addWidget(new QLabel(tr("Parameters"), top), 2, 0);
-  source->addWidget(parameters_, 2, 1, 1, 2);
-  source->addWidget(from_file_, 3, 0);
-  source->addWidget(file_label_, 3, 1);
-  source->addWidget(load, 3, 2);
-  source->setColumnStretch(1, 1);
-  layout->addLayout(source);
+  file_row->addWidget(from_file_);
+  file_row->addWidget(file_label_, 1);
+  file_row->addWidget(load);
+  layout->addLayout(file_row);
+
+  head_group_ = new QGroupBox(tr("Selected head"), top);
+  head_group_->setObjectName("maskHeadGroup");
+  auto* head_layout = new QVBoxLayout(head_group_);
+  head_label_ = new QLabel(tr("Click a head in the overview to give it a mask of its own."), head_group_);
+  head_label_->setObjectName("maskHeadLabel");
+  head_label_->setWordWrap(true);
+  head_layout->addWidget(head_label_);
+  auto* own_row = new QHBoxLayout;
+  own_mask_ = new QCheckBox(tr("Own mask"), head_group_);
+  own_mask_->setObjectName("maskOwnMask");
+  own_mask_->setToolTip(tr("This head takes the mask below instead of the plan's (saved with the plan)"));
+  heads_count_ = new QLabel(head_group_);
+  clear_heads_ = new QPushButton(tr("Clear all"), head_group_);
+  clear_heads_->setToolTip(tr("Every head back to the plan's mask"));
+  own_row->addWidget(own_mask_);
+  own_row->addWidget(heads_count_, 1);
+  own_row->addWidget(clear_heads_);
+  head_layout->addLayout(own_row);
+  head_editor_ = new MaskBudgetEditor(head_method_names(), head_group_);
+  head_editor_->setObjectName("maskHeadEditor");
+  head_editor_->setVisible(false);
+  head_layout->addWidget(head_editor_);
+  layout->addWidget(head_group_);
 
   auto* actions = new QHBoxLayout;
   live_ = new QCheckBox(tr("Live"), top);
@@ -150,15 +162,16 @@ MaskLabView::MaskLabView(QWidget* parent) : QWidget(parent) {
   curves_layout->addLayout(sweep);
   curves_ = new MaskCurvesView(bottom);
   curves_->setObjectName("maskCurves");
+  curves_->setMinimumHeight(280);  // a tall panel scrolls rather than squeezing the axes
   curves_layout->addWidget(curves_, 1);
   outer->addWidget(top);
   outer->addWidget(bottom, 1);
 
-  const auto changed = [this] { rebuildPlan(); };
-  connect(family_, &QComboBox::currentIndexChanged, this, changed);
-  connect(density_, &QSlider::valueChanged, this, changed);
-  connect(parameters_, &QLineEdit::editingFinished, this, changed);
-  connect(from_family_, &QRadioButton::toggled, this, changed);
+  connect(method_, &MaskBudgetEditor::changed, this, [this] { rebuildPlan(); });
+  connect(from_family_, &QRadioButton::toggled, this, [this] { rebuildPlan(); });
+  connect(own_mask_, &QCheckBox::toggled, this, &MaskLabView::ownMaskToggled);
+  connect(head_editor_, &MaskBudgetEditor::changed, this, &MaskLabView::headEditorChanged);
+  connect(clear_heads_, &QPushButton::clicked, this, &MaskLabView::clearHeadMasks);
   connect(load, &QPushButton::clicked, this, &MaskLabView::loadPlanRequested);
   connect(evaluate_, &QPushButton::clicked, this, &MaskLabView::evaluateRequested);
   connect(save_, &QPushButton::clicked, this, &MaskLabView::savePlanRequested);
@@ -169,6 +182,10 @@ MaskLabView::MaskLabView(QWidget* parent) : QWidget(parent) {
 }
 
 void MaskLabView::setShape(int layers, int heads) {
+  if (layers != layers_ || heads != heads_) {
+    head_masks_.clear();
+    selected_.reset();
+  }
   layers_ = layers;
   heads_ = heads;
   if (file_plan_ && (file_plan_->num_layers() != layers || file_plan_->num_heads() != heads)) {
@@ -181,12 +198,17 @@ void MaskLabView::setShape(int layers, int heads) {
 
 void MaskLabView::setRunAvailable(bool available) {
   run_available_ = available;
-  evaluate_->setEnabled(available && plan_ != nullptr);
+  evaluate_->setEnabled(available && (plan_ != nullptr || per_head_choice_));
   curves_button_->setEnabled(available);
   if (!available) {
     heads_result_->setText(tr("Run a prompt: the mask lab evaluates on its tokens."));
     e2e_result_->clear();
   }
+}
+
+void MaskLabView::setSequenceLength(int64_t tokens) {
+  method_->setSequenceLength(tokens);
+  head_editor_->setSequenceLength(tokens);
 }
 
 bool MaskLabView::usesPlanFile() const { return from_file_->isChecked(); }
@@ -201,46 +223,70 @@ void MaskLabView::setLoadedPlan(std::shared_ptr<const masks::MaskPlan> plan, con
     from_file_->setChecked(true);  // rebuilds through the toggle
 }
 
-void MaskLabView::rebuildPlan() {
-  density_label_->setText(QString("%1 %").arg(density_->value()));
-  const bool file = from_file_->isChecked();
-  family_->setEnabled(!file);
-  density_->setEnabled(!file);
-  parameters_->setEnabled(!file);
-  std::shared_ptr<const masks::MaskPlan> plan;
-  if (file) {
-    plan = file_plan_;
-    if (!plan) status_->setText(tr("Load a plan file (docs/mask-plans.md)."));
-  } else if (layers_ > 0 && heads_ > 0) {
-    try {
-      const masks::HeadMask mask = head_mask_of(family().toStdString(), density(), parameters().toStdString());
-      auto built = std::make_shared<masks::MaskPlan>(layers_, heads_, mask);
-      built->name = masks::describe(mask);
-      plan = built;
-      status_->clear();
-    } catch (const Error& e) {
-      status_->setText(QString::fromStdString(e.what()));
-    }
-  }
-  plan_ = plan;
-  evaluate_->setEnabled(run_available_ && plan_ != nullptr);
-  save_->setEnabled(plan_ != nullptr);
-  if (plan_) emit planChanged();
+void MaskLabView::setBuiltPlan(const masks::PlanChoice& choice, std::shared_ptr<const masks::MaskPlan> plan) {
+  if (!per_head_choice_ || !(*per_head_choice_ == choice) || !plan) return;
+  built_.emplace(choice, plan);
+  plan_ = std::move(plan);
+  save_->setEnabled(true);
+  status_->clear();
+  showSelectedHead();
 }
 
-QString MaskLabView::family() const { return family_->currentText(); }
-void MaskLabView::setFamily(const QString& name) {
-  if (family_->findText(name) >= 0) family_->setCurrentText(name);
+void MaskLabView::rebuildPlan() {
+  const bool file = from_file_->isChecked();
+  method_->setEnabled(!file);
+  std::shared_ptr<const masks::MaskPlan> plan;
+  per_head_choice_.reset();
+  status_->clear();
+  try {
+    masks::PlanChoice heads;
+    for (const auto& [at, mask] : head_masks_) heads.head_masks.push_back({{at.first, at.second}, mask});
+    if (file) {
+      if (file_plan_) {
+        auto built = std::make_shared<masks::MaskPlan>(*file_plan_);
+        masks::apply_head_masks(*built, heads, "mask lab");
+        plan = built;
+      } else {
+        status_->setText(tr("Load a plan file (docs/mask-plans.md)."));
+      }
+    } else if (layers_ > 0 && heads_ > 0) {
+      masks::PlanChoice choice = method_->choice();
+      choice.head_masks = heads.head_masks;
+      if (masks::is_per_head_plan(choice.method)) {
+        per_head_choice_ = choice;
+        if (built_ && built_->first == choice)
+          plan = built_->second;
+        else
+          status_->setText(tr("%1 is built from every recorded head of the run when it is evaluated.")
+                               .arg(QString::fromStdString(choice.method)));
+      } else {
+        const masks::HeadMask mask = masks::family_mask(choice, "mask lab");
+        auto built = std::make_shared<masks::MaskPlan>(layers_, heads_, mask);
+        built->name = masks::describe(mask);
+        masks::apply_head_masks(*built, choice, "mask lab");
+        plan = built;
+      }
+    }
+  } catch (const Error& e) {
+    status_->setText(QString::fromStdString(e.what()));
+    per_head_choice_.reset();
+  }
+  plan_ = plan;
+  evaluate_->setEnabled(run_available_ && (plan_ != nullptr || per_head_choice_));
+  save_->setEnabled(plan_ != nullptr);
+  showSelectedHead();
+  if (plan_ || per_head_choice_) emit planChanged();
 }
-double MaskLabView::density() const { return double(density_->value()) / kDensitySteps; }
+
+QString MaskLabView::family() const { return method_->method(); }
+void MaskLabView::setFamily(const QString& name) { method_->setMethod(name); }
+double MaskLabView::density() const { return method_->density(); }
 void MaskLabView::setDensity(double density) {
-  density_->setValue(int(std::lround(std::clamp(density, 0.0, 1.0) * kDensitySteps)));
+  method_->setDensity(density);
+  method_->setDensityMode(true);
 }
-QString MaskLabView::parameters() const { return parameters_->text(); }
-void MaskLabView::setParameters(const QString& text) {
-  parameters_->setText(text);
-  rebuildPlan();
-}
+QString MaskLabView::parameters() const { return method_->settings(); }
+void MaskLabView::setParameters(const QString& text) { method_->setSettings(text); }
 bool MaskLabView::live() const { return live_->isChecked(); }
 void MaskLabView::setLive(bool live) { live_->setChecked(live); }
 bool MaskLabView::drawOnMap() const { return draw_->isChecked(); }

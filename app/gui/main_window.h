@@ -155,6 +155,7 @@ class MainWindow : public QMainWindow {
   void onRunFailed(const QString& message);
   void onTilesWanted(int layer, int head, const std::vector<views::TileKey>& tiles);
   void onMasksEvaluated(const std::shared_ptr<const MaskEvaluation>& evaluation);
+  void showShownHeadResult();  // the last evaluation's numbers of the shown head, in the mask lab
   void onProfileFinished(const std::shared_ptr<const ProfileOutcome>& outcome);
 
   Session* session_ = nullptr;

@@ -1,7 +1,9 @@
 // MainWindow's mask lab: the panel's plan evaluated on the last run (live while the
-// controls move: the session keeps only the latest request), per-head results on the
-// overview grid, end-to-end numbers in the panel, the shown head's mask on the map,
-// error-against-density curves, and plan files loaded and saved.
+// controls move: the session keeps only the latest request; duo, moa and minference built
+// there from the recorded heads), per-head results on the overview grid with the heads of
+// masks of their own flagged, end-to-end numbers in the panel, the shown head's mask on
+// the map and in the panel's head group, error-against-density curves, and plan files
+// loaded and saved.
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -26,7 +28,12 @@ void MainWindow::connectMaskLab() {
       evaluateMasks();
   });
   connect(mask_lab_, &views::MaskLabView::planChanged, this, [this] {
+    overview_->setMarkedHeads(mask_lab_->headsWithOwnMasks(), tr("own mask (mask lab)"));
     if (mask_lab_->live()) evaluateMasks();
+  });
+  connect(this, &MainWindow::headShown, mask_lab_, [this](int layer, int head) {
+    mask_lab_->setSelectedHead(layer, head);
+    showShownHeadResult();
   });
   connect(mask_lab_, &views::MaskLabView::evaluateRequested, this, &MainWindow::evaluateMasks);
   connect(mask_lab_, &views::MaskLabView::curvesRequested, this, &MainWindow::computeMaskCurves);
@@ -81,19 +88,34 @@ void MainWindow::connectMaskLab() {
 }
 
 void MainWindow::evaluateMasks() {
-  const auto plan = mask_lab_->plan();
-  if (!run_ || stored_ || !plan) return;
-  session_->evaluateMasks({run_->id, plan, true});
-  requestMaskOverlay();
+  if (!run_ || stored_) return;
+  if (const auto plan = mask_lab_->plan()) {
+    session_->evaluateMasks({run_->id, plan, true, std::nullopt});
+    requestMaskOverlay();
+  } else if (const auto& choice = mask_lab_->perHeadChoice()) {
+    session_->evaluateMasks({run_->id, nullptr, true, choice});  // built on the worker
+  }
 }
 
 void MainWindow::onMasksEvaluated(const std::shared_ptr<const MaskEvaluation>& evaluation) {
   if (!run_ || stored_ || evaluation->run_id != run_->id) return;
   const bool first = !mask_evaluation_;
   mask_evaluation_ = evaluation;
+  if (evaluation->choice) {
+    // A per-head plan: the panel holds it (save, export) and the map can draw it now.
+    mask_lab_->setBuiltPlan(*evaluation->choice, evaluation->plan);
+    requestMaskOverlay();
+  }
   mask_lab_->showEvaluation(evaluation->summary, evaluation->seconds);
+  showShownHeadResult();
   showGrid();
   if (first) overview_->selectMetric(views::kMaskRecall);  // where the new numbers are
+}
+
+void MainWindow::showShownHeadResult() {
+  if (!mask_evaluation_ || !run_ || stored_ || mask_evaluation_->run_id != run_->id) return;
+  for (const masks::HeadResult& r : mask_evaluation_->heads)
+    if (r.at.layer == layer_ && r.at.head == head_) mask_lab_->showHeadResult(r);
 }
 
 void MainWindow::requestMaskOverlay() {

@@ -127,6 +127,7 @@ void MainWindow::onModelOpened(const std::shared_ptr<const LoadedModel>& model) 
   prompt_->setRunEnabled(true);
   prompt_->taskForm()->setMaxLength(context);
   mask_lab_->setShape(facts.spec.num_layers, facts.spec.num_heads);
+  mask_lab_->setSequenceLength(context);
   mask_lab_->setRunAvailable(false);
   mask_evaluation_.reset();
   stored_.reset();
@@ -189,6 +190,7 @@ void MainWindow::onRunFinished(const std::shared_ptr<const RunResult>& run) {
   base_grid_ = views::HeadGridModel::from_summaries(run->summaries, spec.num_layers, spec.num_heads);
   has_grid_ = true;
   showGrid();
+  mask_lab_->setSequenceLength(run->rows());  // the sliders' ranges follow the run's tokens
   mask_lab_->setRunAvailable(true);
   tokens_->setTokens(run->pieces);
   {

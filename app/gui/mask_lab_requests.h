@@ -10,6 +10,7 @@
 #include "analysis/masks/end_to_end.h"
 #include "analysis/masks/mask_lab.h"
 #include "analysis/masks/mask_plan.h"
+#include "analysis/masks/plan_choice.h"
 #include "app/gui/run_mask_lab.h"
 #include "kernels/kept_keys.h"
 
@@ -19,6 +20,9 @@ struct MaskRequest {
   uint64_t run_id = 0;
   std::shared_ptr<const masks::MaskPlan> plan;
   bool end_to_end = true;  // also KL and top-1 agreement (one more prefill)
+  // When `plan` is null: a per-head plan (duo, moa, minference) built on the worker from
+  // the run's recorded heads, as the CLI builds it (masks::build_plan).
+  std::optional<masks::PlanChoice> choice{};
 };
 
 // Per-head results first (masksEvaluated), then the end-to-end numbers of the same
@@ -26,7 +30,8 @@ struct MaskRequest {
 struct MaskEvaluation {
   uint64_t run_id = 0;
   uint64_t request = 0;  // increases with every request
-  std::shared_ptr<const masks::MaskPlan> plan;
+  std::shared_ptr<const masks::MaskPlan> plan;  // as evaluated (built from `choice` when given)
+  std::optional<masks::PlanChoice> choice;
   std::vector<masks::HeadResult> heads;
   masks::PlanSummary summary;
   double seconds = 0;

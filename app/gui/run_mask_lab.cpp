@@ -36,9 +36,12 @@ RunMaskLab::RunMaskLab(runtime::Transformer& model, std::vector<int32_t> tokens,
                                 " it may use; run a shorter prompt");
   masks::DenseRun run = masks::record_dense_run(model, tokens_);
   dense_logits_ = std::move(run.logits);
-  std::vector<std::vector<masks::RecordedHead>> by_layer(size_t(spec_.num_layers));
-  for (masks::RecordedHead& h : run.heads) by_layer.at(size_t(h.at.layer)).push_back(std::move(h));
-  for (auto& heads : by_layer) layers_.emplace_back(std::move(heads));
+  std::stable_sort(run.heads.begin(), run.heads.end(),
+                   [](const masks::RecordedHead& a, const masks::RecordedHead& b) { return a.at.layer < b.at.layer; });
+  layer_starts_.assign(size_t(spec_.num_layers) + 1, 0);
+  for (const masks::RecordedHead& h : run.heads) ++layer_starts_.at(size_t(h.at.layer) + 1);
+  for (size_t l = 1; l < layer_starts_.size(); ++l) layer_starts_[l] += layer_starts_[l - 1];
+  lab_ = std::make_unique<masks::MaskLab>(std::move(run.heads));
   const uint64_t visible = uint64_t(n) * uint64_t(n + 1) / 2;
   keep_sorted_rows_ = visible * 8 * uint64_t(spec_.num_layers) * uint64_t(spec_.num_heads) <= kSortedRowsBudgetBytes;
 }
@@ -47,22 +50,28 @@ std::optional<std::vector<masks::HeadResult>> RunMaskLab::evaluate(const masks::
                                                                    const std::function<bool()>& stop) const {
   plan.check_fits(spec_);
   std::vector<masks::HeadResult> out;
-  for (const masks::MaskLab& layer : layers_) {
+  for (int l = 0; l < layers(); ++l) {
     if (stop && stop()) return std::nullopt;
-    std::vector<masks::HeadResult> part = layer.evaluate(plan);
+    const size_t first = layer_starts_[size_t(l)];
+    std::vector<masks::HeadResult> part = lab_->evaluate(plan, first, layer_starts_[size_t(l) + 1] - first);
     out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
   }
   release_sorted_rows();
   return out;
 }
 
+masks::MaskPlan RunMaskLab::plan_of(const masks::PlanChoice& choice) const {
+  masks::MaskPlan plan = masks::build_plan(choice, *lab_, spec_, "mask lab");
+  release_sorted_rows();
+  return plan;
+}
+
 kernels::KeptKeys RunMaskLab::kept(int layer, int head, const masks::HeadMask& mask) const {
   if (layer >= 0 && layer < layers()) {
-    const masks::MaskLab& lab = layers_[size_t(layer)];
-    for (size_t i = 0; i < lab.size(); ++i) {
-      if (lab.heads()[i].at.head != head) continue;
-      masks::BuiltMask built = lab.build(i, mask);
-      if (!keep_sorted_rows_) lab.attention(i).release_sorted_rows();
+    for (size_t i = layer_starts_[size_t(layer)]; i < layer_starts_[size_t(layer) + 1]; ++i) {
+      if (lab_->heads()[i].at.head != head) continue;
+      masks::BuiltMask built = lab_->build(i, mask);
+      if (!keep_sorted_rows_) lab_->attention(i).release_sorted_rows();
       return std::move(built.kept);
     }
   }
@@ -103,8 +112,7 @@ std::optional<std::vector<SweepCurve>> RunMaskLab::sweep(std::span<const masks::
 
 void RunMaskLab::release_sorted_rows() const {
   if (keep_sorted_rows_) return;
-  for (const masks::MaskLab& layer : layers_)
-    for (size_t i = 0; i < layer.size(); ++i) layer.attention(i).release_sorted_rows();
+  for (size_t i = 0; i < lab_->size(); ++i) lab_->attention(i).release_sorted_rows();
 }
 
 }  // namespace attnscope::gui

@@ -1,10 +1,12 @@
 #pragma once
 // The mask lab of one run, on the session's worker: every head of the run's tokens
-// recorded in one dense run (masks::record_dense_run), kept per layer so that an
-// evaluation can stop between layers when a newer request supersedes it (the sliders move
-// faster than a plan evaluates). Per-head recall and error, the kept set of one head for
-// the map, end-to-end KL and top-1 agreement against the recorded dense logits, and budget
-// sweeps of several families. No Qt: the session calls it and posts the results.
+// recorded in one dense run (masks::record_dense_run), evaluated a layer at a time so that
+// an evaluation can stop between layers when a newer request supersedes it (the sliders
+// move faster than a plan evaluates). Per-head recall and error, the per-head plans (duo,
+// moa, minference) built from the recorded heads as the CLI builds them, the kept set of
+// one head for the map, end-to-end KL and top-1 agreement against the recorded dense
+// logits, and budget sweeps of several families. No Qt: the session calls it and posts
+// the results.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,6 +18,7 @@
 #include "analysis/masks/end_to_end.h"
 #include "analysis/masks/mask_lab.h"
 #include "analysis/masks/mask_plan.h"
+#include "analysis/masks/plan_choice.h"
 #include "analysis/runtime/transformer.h"
 #include "kernels/kept_keys.h"
 
@@ -46,12 +49,15 @@ class RunMaskLab {
 
   uint64_t run_id() const { return run_id_; }
   const std::vector<int32_t>& tokens() const { return tokens_; }
-  int layers() const { return int(layers_.size()); }
+  int layers() const { return int(layer_starts_.size()) - 1; }
 
   // Every recorded head under `plan` (checked against the model first), layer after layer;
   // std::nullopt when `stop` (may be empty) answers true between two layers.
   std::optional<std::vector<masks::HeadResult>> evaluate(const masks::MaskPlan& plan,
                                                          const std::function<bool()>& stop = {}) const;
+  // The plan of `choice` (a per-head plan is built from the recorded heads), checked
+  // against the model; attnscope::Error as masks::build_plan's.
+  masks::MaskPlan plan_of(const masks::PlanChoice& choice) const;
   // The kept set of one head under `mask`.
   kernels::KeptKeys kept(int layer, int head, const masks::HeadMask& mask) const;
   // The plan in every layer against the recorded dense logits (one prefill under the plan).
@@ -71,7 +77,8 @@ class RunMaskLab {
   model::ModelSpec spec_;
   std::vector<int32_t> tokens_;
   std::vector<float> dense_logits_;
-  std::vector<masks::MaskLab> layers_;  // [layer]: its query heads in order
+  std::unique_ptr<masks::MaskLab> lab_;  // every head, layer-major
+  std::vector<std::size_t> layer_starts_;  // [layer]: its first head in lab_; then the total
   bool keep_sorted_rows_ = true;
 };
 

@@ -4,7 +4,8 @@
 // the attention map has drawn everything it wants (exact tiles recomputed included),
 // and saves PNGs of the main views with a manifest (screenshots.txt: name width height).
 // Then the tour (screenshot_tour.cpp): a generated task in the prompt panel, the mask lab
-// (a plan evaluated live, its mask on the map, curves of several families), two profile
+// (a plan evaluated live, its mask on the map, curves of several families, the budget
+// sliders of three methods with a head of its own mask on the overview), two profile
 // jobs into the store (the profiles table, the stored run's grid and map), the history
 // comparing them, and the example plugin's job from the Plugins menu (its form, its
 // progress, its end with the run in History); then it quits. Any failure quits with
@@ -48,6 +49,7 @@ class ScreenshotDriver : public QObject {
   void tourTask();
   void tourMasks();
   void tourCurves();
+  void tourSliders(int step);
   void tourProfile(int index);
   void tourHistory();
   void tourPlugins();

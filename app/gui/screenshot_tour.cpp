@@ -1,5 +1,7 @@
-// The screenshot driver's tour after the run's views: a generated task, the mask lab,
-// two profile jobs, the history comparing them and a plugin job (screenshot_driver.h).
+// The screenshot driver's tour after the run's views: a generated task, the mask lab (a
+// plan, curves, then its budget sliders for streaming, snapkv and duo with a head of its
+// own mask), two profile jobs, the history comparing them and a plugin job
+// (screenshot_driver.h).
 #include <QAction>
 #include <QCoreApplication>
 #include <QDialog>
@@ -13,6 +15,7 @@
 #include "app/gui/screenshot_driver.h"
 #include "views/attention_map_panel.h"
 #include "views/head_grid_view.h"
+#include "views/mask_budget_editor.h"
 #include "views/mask_lab_view.h"
 #include "views/plugin_job_form.h"
 #include "views/profile_job_form.h"
@@ -27,6 +30,7 @@ namespace {
 
 // Docks are small in the window's layout; floated at these sizes for their screenshots.
 const QSize kMaskLabSize(1000, 900);
+const QSize kMaskSlidersSize(1000, 1150);  // the head group's editor adds to the panel
 const QSize kProfilesSize(1100, 700);
 const QSize kHistorySize(1100, 600);
 // The zoomed mask: the last queries and keys, a few pixels a token.
@@ -113,9 +117,57 @@ void ScreenshotDriver::tourCurves() {
   when(window_->session(), &Session::sweepFinished, [](const auto&) { return true; }, [this] {
     QCoreApplication::processEvents();
     saveFloating("maskLabPanel", kMaskLabSize, "mask_lab");
-    tourProfile(0);
+    tourSliders(0);
   });
   window_->computeMaskCurves();
+}
+
+void ScreenshotDriver::tourSliders(int step) {
+  // 0: streaming with its own budget in tokens, and the retrieval head (7, 2) a top-k mask
+  // of its own; 1: snapkv at a density with its other sliders moved; 2: duo, built from the
+  // recorded heads on the worker, the head keeping its own mask.
+  static const char* const kNames[] = {"mask_sliders_streaming", "mask_sliders_snapkv", "mask_sliders_duo"};
+  auto* lab = window_->maskLab();
+  auto* editor = lab->methodEditor();
+  window_->panel("maskLabPanel")->raise();
+  if (step == 0) {
+    lab->setFamily("streaming");
+    editor->setDensityMode(false);
+    editor->setValue("sink_tokens", 64);
+    editor->setValue("window", 256);
+    lab->setSelectedHead(7, 2);
+    lab->setHeadMask(7, 2, {masks::TopKMask{128}, std::nullopt});
+  } else if (step == 1) {
+    lab->setFamily("snapkv");
+    lab->setDensity(0.15);
+    editor->setValue("observation_window", 64);
+    editor->setValue("kernel", 5);
+  } else {
+    lab->setFamily("duo");
+    editor->setDensityMode(false);
+    editor->setValue("sparsity", 0.75);
+  }
+  auto request = std::make_shared<quint64>(0);
+  when(window_->session(), &Session::masksEvaluated,
+       [lab, request](const std::shared_ptr<const MaskEvaluation>& e) {
+         const auto& choice = lab->perHeadChoice();
+         const bool current = choice ? e->choice && *e->choice == *choice : e->plan == lab->plan();
+         if (current) *request = e->request;
+         return current;
+       },
+       [this, request, step] {
+         when(window_->session(), &Session::masksEndToEnd,
+              [request](quint64 r, const masks::EndToEnd&) { return r == *request; }, [this, step] {
+                QCoreApplication::processEvents();
+                saveFloating("maskLabPanel", kMaskSlidersSize, kNames[step]);
+                if (step == 0) save(window_->overview(), "overview_own_masks");
+                if (step < 2)
+                  tourSliders(step + 1);
+                else
+                  tourProfile(0);
+              });
+       });
+  if (!lab->live()) window_->evaluateMasks();
 }
 
 void ScreenshotDriver::tourProfile(int index) {

@@ -76,15 +76,24 @@ void Session::masksOnWorker(const MaskRequest& request, uint64_t serial) {
   try {
     const RunMaskLab* lab = maskLabFor(request.run_id);
     if (!lab || superseded()) return;
-    toUi([this] { emit maskLabBusy(tr("evaluating every head...")); });
     QElapsedTimer clock;
     clock.start();
-    auto heads = lab->evaluate(*request.plan, superseded);
+    std::shared_ptr<const masks::MaskPlan> plan = request.plan;
+    if (!plan) {
+      if (!request.choice) return;
+      const QString method = QString::fromStdString(request.choice->method);
+      toUi([this, method] { emit maskLabBusy(tr("building the %1 plan from every head...").arg(method)); });
+      plan = std::make_shared<const masks::MaskPlan>(lab->plan_of(*request.choice));
+      if (superseded()) return;
+    }
+    toUi([this] { emit maskLabBusy(tr("evaluating every head...")); });
+    auto heads = lab->evaluate(*plan, superseded);
     if (!heads) return;
     auto evaluation = std::make_shared<MaskEvaluation>();
     evaluation->run_id = request.run_id;
     evaluation->request = serial;
-    evaluation->plan = request.plan;
+    evaluation->plan = plan;
+    evaluation->choice = request.choice;
     evaluation->summary = masks::summarize(*heads);
     evaluation->heads = std::move(*heads);
     evaluation->seconds = double(clock.nsecsElapsed()) * 1e-9;
@@ -92,7 +101,7 @@ void Session::masksOnWorker(const MaskRequest& request, uint64_t serial) {
     toUi([this, done] { emit masksEvaluated(done); });
     if (!request.end_to_end || superseded()) return;
     toUi([this] { emit maskLabBusy(tr("end to end: the prompt under the plan...")); });
-    masks::EndToEnd e2e = lab->end_to_end(engine_->maskModel(int64_t(lab->tokens().size())), *request.plan);
+    masks::EndToEnd e2e = lab->end_to_end(engine_->maskModel(int64_t(lab->tokens().size())), *plan);
     if (superseded()) return;
     toUi([this, serial, e2e = std::move(e2e)] { emit masksEndToEnd(serial, e2e); });
   } catch (const std::bad_alloc&) {

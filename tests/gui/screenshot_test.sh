@@ -3,7 +3,8 @@
 # passkey prompt (exact rows kept only below 512, so zooming into the end makes the
 # engine recompute them), saves screenshots of the main views, then tours the rest: a
 # generated task, the mask lab (a plan evaluated, its mask on the map, curves of four
-# families), two small profile jobs into a throwaway store (the profiles table, the stored
+# families, its budget sliders for streaming, snapkv and duo with a head of its own mask
+# flagged on the overview), two small profile jobs into a throwaway store (the profiles table, the stored
 # run's grid and map), the history comparing them and the example plugin's job from the
 # Plugins menu (its form, its progress, its end). Checks every screenshot: readable,
 # the size its widget had, the window the size asked for, not blank, none missing.
@@ -31,7 +32,8 @@ timeout 560 xvfb-run -a -s "-screen 0 1600x1200x24" \
 
 "$check" "$out/shots" 1400 900
 for name in main_window map_whole map_last_tokens overview model prompt tokens_from_query tokens_received \
-            prompt_task map_mask map_mask_zoom main_window_masks overview_mask_recall mask_lab map_stored overview_stored \
+            prompt_task map_mask map_mask_zoom main_window_masks overview_mask_recall mask_lab \
+            mask_sliders_streaming overview_own_masks mask_sliders_snapkv mask_sliders_duo map_stored overview_stored \
             profiles overview_compare history plugin_form plugin_progress plugin_done main_window_plugin; do
   grep -q "^$name.png " "$out/shots/screenshots.txt" || { echo "screenshot $name is missing"; exit 1; }
 done

@@ -2,6 +2,7 @@
 // runs, a run shown in every view, load errors shown as messages.
 #include <catch2/catch.hpp>
 
+#include <QCheckBox>
 #include <QDockWidget>
 #include <QSettings>
 #include <QSignalSpy>
@@ -11,6 +12,7 @@
 #include "views/attention_map_panel.h"
 #include "views/head_grid_view.h"
 #include "views/head_grid_metrics.h"
+#include "views/mask_budget_editor.h"
 #include "views/mask_lab_view.h"
 #include "views/model_info_view.h"
 #include "views/profile_job_form.h"
@@ -168,6 +170,28 @@ TEST_CASE("a mask lab evaluation puts each head's recall on the overview", "[gui
   const double recall = w.overview()->model().value(7, 2);
   REQUIRE(recall > 0);
   REQUIRE(recall <= 1);
+}
+
+TEST_CASE("a duo plan from the mask lab is built on the worker, keeps the shown head's own mask and is flagged",
+          "[gui][window]") {
+  MainWindow w(options(true));
+  run_prompt(w);
+  auto* lab = w.maskLab();
+  lab->setLive(false);
+  lab->setFamily("duo");
+  lab->methodEditor()->setDensityMode(false);
+  w.showHead(7, 2);  // the overview's click: the mask lab's head group follows it
+  lab->findChild<QCheckBox*>("maskOwnMask")->setChecked(true);
+  lab->headEditor()->setMethod("dense");
+  REQUIRE(w.overview()->markedHeads() == std::vector<views::GridCell>{{7, 2}});
+  REQUIRE_FALSE(lab->plan());  // duo needs the run's heads
+  QSignalSpy evaluated(w.session(), &Session::masksEvaluated);
+  w.evaluateMasks();
+  REQUIRE(evaluated.wait(kWaitMs));
+  REQUIRE(lab->plan());  // the built plan, for Save Plan and the map
+  REQUIRE(lab->plan() == evaluated.front().front().value<std::shared_ptr<const MaskEvaluation>>()->plan);
+  REQUIRE(std::holds_alternative<masks::DenseMask>(lab->plan()->at({7, 2}).family));
+  REQUIRE(lab->plan()->name.find("duo sink 64 recent 256") == 0);
 }
 
 TEST_CASE("a profile job run from the window is reopened from the store with its maps", "[gui][window]") {

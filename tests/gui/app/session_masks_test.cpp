@@ -95,3 +95,27 @@ TEST_CASE("a request for a run that is no longer the last is dropped", "[gui][se
   s.session.evaluateMasks({s.run->id, s.plan(0.5), false});
   REQUIRE(evaluated.wait(kWaitMs));
 }
+
+TEST_CASE("a per-head plan is built on the worker from the recorded heads, with a head's own mask",
+          "[gui][session][masks]") {
+  RunSession s;
+  QSignalSpy evaluated(&s.session, &Session::masksEvaluated);
+  masks::PlanChoice duo;
+  duo.method = "duo";
+  duo.params = {"sink_tokens=4", "window=16", "sparsity=0.5"};
+  duo.head_masks = {{{7, 2}, masks::HeadMask{masks::TopKMask{8}, std::nullopt}}};
+  s.session.evaluateMasks({s.run->id, nullptr, false, duo});
+  REQUIRE(evaluated.wait(kWaitMs));
+  const auto evaluation = evaluated.front().front().value<std::shared_ptr<const MaskEvaluation>>();
+  REQUIRE(evaluation->choice == duo);
+  REQUIRE(evaluation->plan);
+  REQUIRE(std::holds_alternative<masks::TopKMask>(evaluation->plan->at({7, 2}).family));
+  int streaming = 0;
+  for (int l = 0; l < 8; ++l)
+    for (int h = 0; h < 8; ++h)
+      streaming += std::holds_alternative<masks::StreamingMask>(evaluation->plan->at({l, h}).family);
+  // Half of the 16 KV groups (4 query heads each) streaming, less head 7.2 when its group (heads 0-3) is one.
+  const bool group_streams = std::holds_alternative<masks::StreamingMask>(evaluation->plan->at({7, 0}).family);
+  REQUIRE(streaming == (group_streams ? 31 : 32));
+  REQUIRE(evaluation->heads.size() == 64);
+}

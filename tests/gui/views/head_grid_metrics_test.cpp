@@ -51,10 +51,25 @@ TEST_CASE("mask results replace the mask columns instead of adding more", "[gui]
   set_mask_metrics(grid, {r});
   r.evaluation.recall = 0.9;
   set_mask_metrics(grid, {r});
-  REQUIRE(grid.metric_count() == 3);
+  REQUIRE(grid.metric_count() == 4);
   grid.select_metric(*grid.find_metric(kMaskRecall));
   REQUIRE(grid.value(0, 1) == Approx(0.9).margin(1e-12));
   REQUIRE(std::isnan(grid.value(0, 0)));  // a head the results do not have
+}
+
+TEST_CASE("each head's mask method becomes a class of the mask method column", "[gui][grid]") {
+  HeadGridModel grid(1, 3);
+  std::vector<masks::HeadResult> results(3);
+  for (int h = 0; h < 3; ++h) results[size_t(h)].at = {0, h};
+  results[0].mask = {masks::StreamingMask{}, std::nullopt};
+  results[1].mask = {masks::DenseMask{}, std::nullopt};
+  results[2].mask = {masks::StreamingMask{}, 0.2};
+  set_mask_metrics(grid, results);
+  const int column = *grid.find_metric(kMaskMethod);
+  REQUIRE(grid.metric(column).categories == std::vector<std::string>{"streaming", "dense"});
+  grid.select_metric(column);
+  REQUIRE(grid.value(0, 2) == 0);  // streaming, whatever its budget
+  REQUIRE(grid.describe(0, 1).find("mask method: dense") != std::string::npos);
 }
 
 TEST_CASE("the diverging colours run from blue through white to red", "[gui][grid]") {

@@ -46,7 +46,7 @@ TEST_CASE("moving the density slider gives a new plan for every head of the mode
 TEST_CASE("bad parameters leave the panel without a plan and say why", "[gui][masks]") {
   MaskLabView view;
   view.setShape(1, 1);
-  view.setParameters("window=-3");
+  view.setParameters("sinks=4");
   REQUIRE_FALSE(view.plan());
   view.setParameters("");
   REQUIRE(view.plan());
