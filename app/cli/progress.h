@@ -1,26 +1,19 @@
 #pragma once
-// Progress on stderr: a rewritten line on a terminal, an occasional line otherwise,
-// nothing at all for runs that finish within a second.
-#include <chrono>
-#include <string>
-
+// Progress of a run (attnscope-cli run) on stderr: tokens done, rate and time left, on a
+// StatusLine (every 5 s when stderr is not a terminal), nothing at all for runs that
+// finish within a second.
 #include "analysis/runtime/generation.h"
+#include "app/cli/status_line.h"
 
 namespace attnscope::cli {
 
 class ProgressReporter {
  public:
-  ProgressReporter();
-  ~ProgressReporter();
   void update(const runtime::Progress& progress);
-  void finish();
+  void finish() { line_.clear(); }
 
  private:
-  using Clock = std::chrono::steady_clock;
-  Clock::time_point start_;
-  Clock::time_point last_print_;
-  bool terminal_ = false;
-  bool printed_ = false;
+  StatusLine line_{5.0};
 };
 
 }  // namespace attnscope::cli
