@@ -32,12 +32,19 @@ void check_ascending(const std::vector<int32_t>& heads) {
                               ": heads must ascend");
 }
 
-// The 64-key blocks a call's rows see, summed over its 64-row query blocks.
+// The key blocks query block qb of a call sees: [first visible block of its first row,
+// block of its last row].
+std::pair<int64_t, int64_t> visible_key_blocks(const KeptKeysCall& call, int64_t qb) {
+  const int64_t top = call.first_position + std::min(call.rows, (qb + 1) * kBlock) - 1;
+  return {first_visible(call.first_position + qb * kBlock, call.model_window) / kBlock, top / kBlock};
+}
+
+// The key blocks a call's rows see, summed over its query blocks.
 int64_t visible_blocks(const KeptKeysCall& call) {
   int64_t blocks = 0;
-  for (int64_t row = 0; row < call.rows; row += kBlock) {
-    const int64_t top = call.first_position + std::min(call.rows, row + kBlock) - 1;
-    blocks += top / kBlock - first_visible(call.first_position + row, call.model_window) / kBlock + 1;
+  for (int64_t qb = 0; qb * kBlock < call.rows; ++qb) {
+    const auto [first, last] = visible_key_blocks(call, qb);
+    blocks += last - first + 1;
   }
   return blocks;
 }
@@ -92,12 +99,11 @@ KeptKeysPacking KeptKeysPacking::dense(std::span<const int> heads, const KeptKey
   p.heads_.assign(heads.begin(), heads.end());
   check_ascending(p.heads_);
   p.query_blocks_ = (call.rows + kBlock - 1) / kBlock;
-  // Query block qb keeps key blocks [first visible block of its first row, block of its last row].
-  for (int64_t qb = 0; qb < p.query_blocks_; ++qb) {
-    const int64_t top = call.first_position + std::min(call.rows, (qb + 1) * kBlock) - 1;
-    p.dense_first_.push_back(first_visible(call.first_position + qb * kBlock, call.model_window) / kBlock);
-    p.dense_last_.push_back(top / kBlock);
-    p.entries_ += p.dense_last_.back() - p.dense_first_.back() + 1;
+  for (int64_t qb = 0; qb < p.query_blocks_; ++qb) {  // every visible block of each query block
+    const auto [first, last] = visible_key_blocks(call, qb);
+    p.dense_first_.push_back(first);
+    p.dense_last_.push_back(last);
+    p.entries_ += last - first + 1;
   }
   p.every_visible_block_kept_ = true;
   p.lay_out();
