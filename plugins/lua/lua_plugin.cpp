@@ -119,7 +119,4 @@ const attnscope_plugin_descriptor kDescriptor = {ATTNSCOPE_PLUGIN_ABI_VERSION, 0
 
 }  // namespace
 
-extern "C" ATTNSCOPE_PLUGIN_EXPORT const attnscope_plugin_descriptor* attnscope_plugin_entry(uint32_t host_abi_version) {
-  (void)host_abi_version;  // the host checks kDescriptor.abi_version against its own
-  return &kDescriptor;
-}
+ATTNSCOPE_PLUGIN_ENTRY_RETURNING(kDescriptor)

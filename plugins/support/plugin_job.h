@@ -172,3 +172,10 @@ attnscope_status run_job_body(const attnscope_host_services* host, attnscope_job
                               const std::function<void(PluginJob&)>& body);
 
 }  // namespace attnscope::plugin_support
+
+// The plugin's one exported function, handing the host `descriptor` (the host checks its
+// abi_version against its own, so the argument is not needed here).
+#define ATTNSCOPE_PLUGIN_ENTRY_RETURNING(descriptor)                                                          \
+  extern "C" ATTNSCOPE_PLUGIN_EXPORT const attnscope_plugin_descriptor* attnscope_plugin_entry(uint32_t) { \
+    return &(descriptor);                                                                                  \
+  }
