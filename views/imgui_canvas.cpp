@@ -1,5 +1,6 @@
 #include "views/imgui_canvas.h"
 
+#include <QGuiApplication>
 #include <QMouseEvent>
 #include <QOffscreenSurface>
 #include <QOpenGLContext>
@@ -21,13 +22,14 @@ int imgui_button(Qt::MouseButton button) {
   }
 }
 
-// About 60 frames a second while animating.
-constexpr int kFrameIntervalMs = 16;
-
 }  // namespace
 
 bool ImGuiCanvas::openGlAvailable() {
   static const bool available = [] {
+    // These platforms cannot composite a QOpenGLWidget even where they make a context
+    // (offscreen does, through GLX, when DISPLAY is set): Qt crashes flushing one.
+    const QString platform = QGuiApplication::platformName();
+    if (platform == "offscreen" || platform == "minimal" || platform == "vnc" || platform == "linuxfb") return false;
     QOpenGLContext context;
     if (!context.create()) return false;
     QOffscreenSurface surface;
@@ -52,7 +54,9 @@ ImGuiCanvas::ImGuiCanvas(QWidget* parent) : QOpenGLWidget(parent) {
   clock_.start();
   next_frame_.setSingleShot(true);
   next_frame_.setTimerType(Qt::PreciseTimer);
-  connect(&next_frame_, &QTimer::timeout, this, [this] { update(); });
+  // repaint, not update: update() waits for the window's next update request (5 ms on
+  // xcb), which the pacer's grid would otherwise absorb as lateness every frame.
+  connect(&next_frame_, &QTimer::timeout, this, [this] { repaint(); });
 }
 
 ImGuiCanvas::~ImGuiCanvas() {
@@ -90,6 +94,7 @@ void ImGuiCanvas::paintGL() {
   ImGui::SetCurrentContext(imgui_);
   ImGuiIO& io = ImGui::GetIO();
   const qint64 now = clock_.nsecsElapsed();
+  pacer_.frameStarted(now);
   const double seconds = frames_ == 0 ? 1.0 / 60 : double(now - last_frame_ns_) * 1e-9;
   last_frame_ns_ = now;
   io.DeltaTime = float(std::max(seconds, 1e-4));
@@ -113,9 +118,7 @@ void ImGuiCanvas::paintGL() {
   io.MouseWheel = 0;
 
   if (pending_frames_ > 0) --pending_frames_;
-  // The next frame 1/60 s after this one began, not after it ended.
-  const int spent_ms = int((clock_.nsecsElapsed() - now) / 1000000);
-  if (animating || pending_frames_ > 0) next_frame_.start(std::max(0, kFrameIntervalMs - spent_ms));
+  if (animating || pending_frames_ > 0) next_frame_.start(pacer_.delayMs(clock_.nsecsElapsed()));
 }
 
 void ImGuiCanvas::mouseMoveEvent(QMouseEvent* event) {

@@ -10,6 +10,8 @@
 #include <QTimer>
 #include <cstdint>
 
+#include "views/frame_pacer.h"
+
 struct ImGuiContext;
 
 namespace attnscope::views {
@@ -26,8 +28,9 @@ class ImGuiCanvas : public QOpenGLWidget, protected QOpenGLFunctions {
   double lastFrameMilliseconds() const { return last_frame_ms_; }
   // False until OpenGL works in this widget (never on platforms without it, e.g. offscreen).
   bool glReady() const { return gl_ready_; }
-  // Whether this platform can make an OpenGL context at all. A window must not hold a
-  // QOpenGLWidget where it cannot (Qt's offscreen platform crashes flushing it).
+  // Whether this platform can make an OpenGL context and composite an OpenGL widget. A
+  // window must not hold a QOpenGLWidget where it cannot (Qt's offscreen platform crashes
+  // flushing it).
   static bool openGlAvailable();
 
  protected:
@@ -59,6 +62,7 @@ class ImGuiCanvas : public QOpenGLWidget, protected QOpenGLFunctions {
   double last_frame_ms_ = 0;
   QElapsedTimer clock_;
   qint64 last_frame_ns_ = 0;
+  FramePacer pacer_;  // 60 frames a second while animating
   QTimer next_frame_;
 };
 
