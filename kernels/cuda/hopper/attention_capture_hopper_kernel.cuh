@@ -258,7 +258,10 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
       merge[(5 * a + 3) * 128 + thread] = __uint_as_float(r.best[a]);
       merge[(5 * a + 4) * 128 + thread] = __int_as_float(key[a]);
     }
-    named_barrier_arrive(kMergeBarrier, 256);
+    // A full barrier, not an arrive: the same cost at the end of the CTA, and the order of
+    // these stores before consumer 0's loads is then one compute-sanitizer models too
+    // (its racecheck reported the arrive form at head dim 64).
+    named_barrier_sync(kMergeBarrier, 256);
     return;
   }
   named_barrier_sync(kMergeBarrier, 256);
