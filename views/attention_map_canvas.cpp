@@ -266,6 +266,33 @@ float AttentionMapCanvas::valueAt(int64_t query, int64_t key, bool* exact) const
   return pyramid_.mean(lod_.pooled_level, query / block, key / block);
 }
 
+void AttentionMapCanvas::drawPooledLevel(const VisibleRange& visible) {
+  // Only the part in view: at 64 px a token the whole level would be a quad millions of
+  // pixels wide, which software renderers clip and shade slowly.
+  const double extent = double(pyramid_.cells(lod_.pooled_level) * pyramid_.block_tokens(lod_.pooled_level));
+  const double k0 = std::clamp(visible.key_begin, 0.0, extent), k1 = std::clamp(visible.key_end, 0.0, extent);
+  const double q0 = std::clamp(visible.query_begin, 0.0, extent), q1 = std::clamp(visible.query_end, 0.0, extent);
+  if (k1 <= k0 || q1 <= q0) return;
+  ImGui::GetBackgroundDrawList()->AddImage(
+      ImTextureID(intptr_t(levelTexture(lod_.pooled_level))), v2(viewport_.key_to_x(k0), viewport_.query_to_y(q0)),
+      v2(viewport_.key_to_x(k1), viewport_.query_to_y(q1)), v2(k0 / extent, q0 / extent), v2(k1 / extent, q1 / extent));
+}
+
+void AttentionMapCanvas::drawFutureAboveTiles(const VisibleRange& visible) {
+  // Per row of tiles in view: the keys after its diagonal tile, which no query there sees.
+  ImDrawList* draw = ImGui::GetBackgroundDrawList();
+  const double n = double(map_.tokens), t = double(kTileTokens);
+  const double right = std::min(visible.key_end, n);
+  for (double row = std::floor(std::max(visible.query_begin, 0.0) / t) * t; row < std::min(visible.query_end, n);
+       row += t) {
+    const double from = std::max(row + t, visible.key_begin);
+    if (from >= right) continue;
+    draw->AddRectFilled(v2(viewport_.key_to_x(from), viewport_.query_to_y(std::max(row, visible.query_begin))),
+                        v2(viewport_.key_to_x(right), viewport_.query_to_y(std::min(row + t, visible.query_end))),
+                        kNoValueColor);
+  }
+}
+
 bool AttentionMapCanvas::drawFrame(double seconds) {
   ImDrawList* draw = ImGui::GetBackgroundDrawList();
   if (!has_map_) {
@@ -290,9 +317,9 @@ bool AttentionMapCanvas::drawFrame(double seconds) {
   draw->PushClipRect(v2(std::max(a.x, viewport_.key_to_x(0)), std::max(a.y, viewport_.query_to_y(0))),
                      v2(std::min(a.x + a.width, viewport_.key_to_x(n)), std::min(a.y + a.height, viewport_.query_to_y(n))),
                      true);
-  const double level_extent = double(pyramid_.cells(lod_.pooled_level) * pyramid_.block_tokens(lod_.pooled_level));
-  draw->AddImage(ImTextureID(intptr_t(levelTexture(lod_.pooled_level))), v2(viewport_.key_to_x(0), viewport_.query_to_y(0)),
-                 v2(viewport_.key_to_x(level_extent), viewport_.query_to_y(level_extent)));
+  // Exact tiles in view: those at hand (or cut from exact rows the run kept), and those
+  // to ask for.
+  std::vector<Tile*> ready;
   std::vector<TileKey> wanted;
   if (lod_.exact) {
     for (const TileKey& key : lod_.tiles) {
@@ -301,17 +328,24 @@ bool AttentionMapCanvas::drawFrame(double seconds) {
         if (auto cut = tile_from_exact_rows(map_, key, kTileTokens))
           it = tiles_.emplace(key, Tile{std::move(*cut)}).first;
       }
-      if (it == tiles_.end()) {
+      if (it == tiles_.end())
         wanted.push_back(key);
-        continue;
-      }
-      Tile& tile = it->second;
-      tile.drawn_at = framesDrawn();
-      const TileSpan& s = tile.data.span;
-      draw->AddImage(ImTextureID(intptr_t(tileTexture(tile))),
-                     v2(viewport_.key_to_x(double(s.key_begin)), viewport_.query_to_y(double(s.query_begin))),
-                     v2(viewport_.key_to_x(double(s.key_end)), viewport_.query_to_y(double(s.query_end))));
+      else
+        ready.push_back(&it->second);
     }
+  }
+  // Once they are all in, the tiles cover the causal part of the view: only the future
+  // above them is filled, instead of the pooled level drawn under everything.
+  if (lod_.exact && wanted.empty())
+    drawFutureAboveTiles(visible);
+  else
+    drawPooledLevel(visible);
+  for (Tile* tile : ready) {
+    tile->drawn_at = framesDrawn();
+    const TileSpan& s = tile->data.span;
+    draw->AddImage(ImTextureID(intptr_t(tileTexture(*tile))),
+                   v2(viewport_.key_to_x(double(s.key_begin)), viewport_.query_to_y(double(s.query_begin))),
+                   v2(viewport_.key_to_x(double(s.key_end)), viewport_.query_to_y(double(s.query_end))));
   }
   drawMask(visible);
   if (selected_query_ >= 0 && selected_query_ < map_.tokens) {

@@ -104,6 +104,8 @@ class AttentionMapCanvas : public ImGuiCanvas {
   void layoutAreas();
   void drawHover();
   void drawMask(const VisibleRange& visible);
+  void drawPooledLevel(const VisibleRange& visible);
+  void drawFutureAboveTiles(const VisibleRange& visible);
   void dropMaskTexture();
   float valueAt(int64_t query, int64_t key, bool* exact) const;
 

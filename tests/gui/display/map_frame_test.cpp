@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "tests/gui/display/synthetic_map.h"
 #include "views/attention_map_canvas.h"
 
 using namespace attnscope;
@@ -16,57 +17,8 @@ using namespace attnscope::views;
 
 namespace {
 
-constexpr int64_t kTokens = 32768;
-constexpr int64_t kBlock = 128;
-
-// A head with a sink at key 0 and a local band: pooled sums, column and diagonal sums
-// consistent enough to draw (not to analyse).
-struct SyntheticHead {
-  kernels::PooledMap pooled;
-  std::vector<double> columns, diagonals;
-  SyntheticHead() {
-    const int64_t blocks = kTokens / kBlock;
-    pooled.block = kBlock;
-    pooled.rows_in_block.assign(size_t(blocks), kBlock);
-    for (int64_t i = 0; i < blocks; ++i) {
-      std::vector<double> row(size_t(i + 1));
-      for (int64_t j = 0; j <= i; ++j) row[size_t(j)] = kBlock * (j == 0 ? 0.5 : j == i ? 0.3 : 0.2 / double(i));
-      pooled.sums.push_back(std::move(row));
-    }
-    columns.assign(size_t(kTokens), 1.0);
-    columns[0] = 0.5 * kTokens;
-    diagonals.assign(size_t(kTokens), 1.0);
-  }
-  HeadMap map() const {
-    HeadMap m;
-    m.layer = 0;
-    m.head = 0;
-    m.tokens = kTokens;
-    m.pooled = &pooled;
-    m.column_sums = columns;
-    m.diagonal_sums = diagonals;
-    return m;
-  }
-};
-
-// Answers tile requests at once with a row pattern (what the session would recompute).
-void serve_tiles(AttentionMapCanvas& canvas) {
-  QObject::connect(&canvas, &AttentionMapCanvas::tilesWanted, &canvas,
-                   [&canvas](int layer, int head, std::vector<TileKey> keys) {
-                     std::vector<ExactTile> tiles;
-                     for (const TileKey& key : keys) {
-                       ExactTile t;
-                       t.key = key;
-                       t.span = tile_span(key, AttentionMapCanvas::kTileTokens, kTokens);
-                       const int64_t w = t.span.key_end - t.span.key_begin;
-                       for (int64_t q = t.span.query_begin; q < t.span.query_end; ++q)
-                         for (int64_t k = t.span.key_begin; k < t.span.key_end; ++k)
-                           t.values.push_back(k <= q ? float(1.0 / double(q + 1 - k)) / float(w) : std::nanf(""));
-                       tiles.push_back(std::move(t));
-                     }
-                     canvas.addTiles(layer, head, std::move(tiles));
-                   });
-}
+using testing::SyntheticHead;
+constexpr int64_t kTokens = SyntheticHead::kTokens;
 
 // Draws until the canvas has what it wants, then a few steady frames; returns the
 // largest CPU time of a steady frame, in ms.
@@ -97,9 +49,8 @@ TEST_CASE("a 32K-token map draws in bounded time at every zoom", "[gui][display]
   canvas.resize(1200, 900);
   canvas.show();
   REQUIRE(QTest::qWaitForWindowExposed(&canvas));
-  serve_tiles(canvas);
-  std::vector<std::string> labels(size_t(kTokens), " tok");
-  canvas.setHead(head.map(), labels);
+  testing::serve_synthetic_tiles(canvas);
+  canvas.setHead(head.map(), head.labels);
 
   // From the whole map (pooled) to 64 px a token (exact tiles, labels), around a point
   // in the middle of the context.
@@ -124,8 +75,8 @@ TEST_CASE("an animated zoom over a 32K-token map keeps its frame rate", "[gui][d
   canvas.resize(1200, 900);
   canvas.show();
   REQUIRE(QTest::qWaitForWindowExposed(&canvas));
-  serve_tiles(canvas);
-  canvas.setHead(head.map(), std::vector<std::string>(size_t(kTokens), " tok"));
+  testing::serve_synthetic_tiles(canvas);
+  canvas.setHead(head.map(), head.labels);
   steady_frame_ms(canvas);
 
   QElapsedTimer clock;
