@@ -39,10 +39,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# -O1 -gline-tables-only: OSS-Fuzz's flags for libFuzzer with ASan (a quarter less compile
+# time than -O2 -g here; line numbers in reports).
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-    -DCMAKE_CXX_COMPILER=clang++ -DATTNSCOPE_FUZZ=ON -DATTNSCOPE_WERROR=ON -DATTNSCOPE_GUI=OFF \
-    -DATTNSCOPE_CUDA=OFF -DATTNSCOPE_BUILD_TESTS=OFF -DATTNSCOPE_BUILD_BENCHMARKS=OFF >/dev/null
+    -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
+    -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" -DATTNSCOPE_FUZZ=ON -DATTNSCOPE_WERROR=ON \
+    -DATTNSCOPE_GUI=OFF -DATTNSCOPE_CUDA=OFF -DATTNSCOPE_BUILD_TESTS=OFF -DATTNSCOPE_BUILD_BENCHMARKS=OFF >/dev/null
 fi
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
 
