@@ -8,7 +8,10 @@
 #include "kernels/cuda/attention_capture_args.h"
 #include "kernels/cuda/attention_capture_kernels.h"
 #include "kernels/cuda/attention_capture_pass.h"
+#include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/flash_attention_launch.h"
+#include "kernels/cuda/split_decode.h"
+#include "kernels/cuda/split_decode_launch.h"
 #include "kernels/error.h"
 
 namespace attnscope::kernels::cuda {
@@ -21,38 +24,6 @@ void check(cudaError_t status, const char* what) { detail::check_cuda(status, kW
 void require(bool ok, const std::string& problem) {
   if (!ok) throw Error(kWhere, problem);
 }
-
-// A device allocation that only grows.
-struct DeviceBuffer {
-  void* data = nullptr;
-  std::size_t bytes = 0;
-  DeviceBuffer() = default;
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  ~DeviceBuffer() {
-    if (data != nullptr) cudaFree(data);
-  }
-  template <typename T>
-  T* reserve(std::size_t count) {
-    const std::size_t need = std::max<std::size_t>(count * sizeof(T), 16);
-    if (need > bytes) {
-      if (data != nullptr) check(cudaFree(data), "cudaFree");
-      data = nullptr;
-      bytes = 0;
-      const cudaError_t status = cudaMalloc(&data, need);
-      if (status == cudaErrorMemoryAllocation) {
-        cudaGetLastError();  // not sticky: the backend stays usable
-        throw OutOfMemory(kWhere, "cannot allocate " + std::to_string(need) +
-                                      " bytes of device memory for capture results (" + cudaGetErrorString(status) + ")");
-      }
-      if (status != cudaSuccess)
-        throw Error(kWhere, "cannot allocate " + std::to_string(need) + " bytes of device memory for capture results (" +
-                                cudaGetErrorString(status) + ")");
-      bytes = need;
-    }
-    return static_cast<T*>(data);
-  }
-};
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
@@ -83,7 +54,9 @@ struct Layout {
 }  // namespace
 
 struct CaptureWorkspace::Buffers {
-  DeviceBuffer lse, rows, keys, pooled, window;
+  detail::DeviceBuffer lse{kWhere, "the forward's lse"}, rows{kWhere, "capture results"}, keys{kWhere, "capture results"},
+      pooled{kWhere, "capture results"}, window{kWhere, "capture results"};
+  detail::DeviceBuffer split_parts{kWhere, "the split-KV capture's per-row parts"};  // decode steps (split_decode.h)
   CaptureResults last;  // the last run's shape (vectors left empty until download)
   Layout layout{CapturePassRequest{}, 0, 0};
 };
@@ -107,19 +80,20 @@ void CaptureWorkspace::reserve(int slots, int64_t rows, int64_t keys, int64_t po
   buffers_->keys.reserve<float>(s * std::size_t(2 * round_up(std::max<int64_t>(keys, 1), 64)));
   buffers_->pooled.reserve<float>(s * std::size_t(pooled_rows * pooled_cols));
   buffers_->window.reserve<float>(s * std::size_t(window_cells));
+  buffers_->split_parts.reserve<float>(std::size_t(detail::split_decode_capture_reserve_floats(slots, rows)));
 }
 
 DeviceCaptureResults CaptureWorkspace::device_results() const {
   const Buffers& b = *buffers_;
   DeviceCaptureResults d;
   d.shape = b.last;
-  const auto* keys = static_cast<const float*>(b.keys.data);
-  d.rows = static_cast<const float*>(b.rows.data);
+  const auto* keys = static_cast<const float*>(b.keys.data());
+  d.rows = static_cast<const float*>(b.rows.data());
   d.column_sums = keys;
   d.diagonal_sums = keys != nullptr ? keys + b.layout.key_floats() : nullptr;
   d.key_stride = b.layout.key_stride;
-  d.pooled = static_cast<const float*>(b.pooled.data);
-  d.window_probs = static_cast<const float*>(b.window.data);
+  d.pooled = static_cast<const float*>(b.pooled.data());
+  d.window_probs = static_cast<const float*>(b.window.data());
   return d;
 }
 
@@ -208,6 +182,8 @@ void run_capture_pass(const FlashAttentionParams& a, const CapturePassRequest& r
     args.window_stride = layout.window_size;
   }
 
+  // Decode steps: one CTA per (KV head, key split) instead of one per head (split_decode.h).
+  const bool split = split_decode_capture_chosen(a);
   const int64_t slots = layout.slots;
   for (int64_t begin = 0; begin < slots; begin += detail::kMaxCapturedHeads) {
     const int count = int(std::min<int64_t>(detail::kMaxCapturedHeads, slots - begin));
@@ -220,7 +196,10 @@ void run_capture_pass(const FlashAttentionParams& a, const CapturePassRequest& r
     args.diagonal_sums = keys + layout.key_floats() + begin * layout.key_stride;
     args.pooled = pooled + begin * args.pooled_stride;
     args.window_probs = w.empty() ? nullptr : window + begin * layout.window_size;
-    detail::launch_capture_kernel(a, args, count, stream);  // portable or Hopper (attention_capture_kernels.h)
+    if (split)
+      detail::launch_split_decode_capture_pass(a, args, count, buffers.split_parts, s);
+    else
+      detail::launch_capture_kernel(a, args, count, stream);  // portable or Hopper (attention_capture_kernels.h)
     check(cudaGetLastError(), "capture kernel launch");
   }
 }
@@ -236,7 +215,7 @@ CaptureResults download_capture_results(CaptureWorkspace& workspace, CUstream_st
     host.resize(std::size_t(count));
     if (count > 0) check(cudaMemcpy(host.data(), device, std::size_t(count) * 4, cudaMemcpyDeviceToHost), "download");
   };
-  const auto* rows = static_cast<const float*>(buffers.rows.data);
+  const auto* rows = static_cast<const float*>(buffers.rows.data());
   const int64_t rf = layout.row_floats();
   copy(r.row_entropy, rows, rf);
   copy(r.row_top1, rows + rf, rf);
@@ -245,7 +224,7 @@ CaptureResults download_capture_results(CaptureWorkspace& workspace, CUstream_st
     copy(r.row_local, rows + 3 * rf, rf);
     // Keys are stored with a padded stride; results hold key_count per slot.
     std::vector<float> keys;
-    copy(keys, buffers.keys.data, 2 * layout.key_floats());
+    copy(keys, buffers.keys.data(), 2 * layout.key_floats());
     r.column_sums.resize(std::size_t(layout.slots * layout.key_count));
     r.diagonal_sums.resize(std::size_t(layout.slots * layout.key_count));
     for (int64_t slot = 0; slot < layout.slots; ++slot) {
@@ -254,9 +233,9 @@ CaptureResults download_capture_results(CaptureWorkspace& workspace, CUstream_st
       std::copy_n(keys.begin() + layout.key_floats() + slot * layout.key_stride, layout.key_count,
                   r.diagonal_sums.begin() + slot * layout.key_count);
     }
-    copy(r.pooled, buffers.pooled.data, layout.pooled_floats());
+    copy(r.pooled, buffers.pooled.data(), layout.pooled_floats());
   }
-  copy(r.window_probs, buffers.window.data, layout.window_floats());
+  copy(r.window_probs, buffers.window.data(), layout.window_floats());
   return r;
 }
 

@@ -11,6 +11,7 @@
 #include "kernels/cuda/cuda_upload.h"
 #include "kernels/cuda/flash_attention.h"
 #include "kernels/cuda/key_selection.h"
+#include "kernels/cuda/split_decode.h"
 #include "kernels/error.h"
 
 namespace attnscope::kernels {
@@ -88,6 +89,7 @@ class CudaBackend final : public Backend {
   cuda::IdsStaging ids_;
   cuda::RopeFrequencies rope_frequencies_;
   cuda::KeySelection key_selection_;  // Selected rules: selectors run, kept sets uploaded
+  cuda::SplitDecodeWorkspace decode_workspace_;  // decode steps' split-KV partials (split_decode.h)
   // Captured statistics still held (AttentionCapture::held) keep it alive past the backend.
   std::shared_ptr<cuda::CapturePipeline> capture_pipeline_;
 };
@@ -144,6 +146,7 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor
   p.v_stride = v_cache.row_stride();
   p.out = out.data<char>();
   p.out_stride = out.row_stride();
+  p.decode_workspace = &decode_workspace_;
   // Selected heads: their selectors run now (on host copies of what they read) and their
   // kept sets go to the device; the forward runs them on the block-sparse kernel.
   const AttentionRules* run_rules = rules;

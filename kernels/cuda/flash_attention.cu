@@ -10,6 +10,7 @@
 #include "kernels/cuda/block_sparse_attention.h"
 #include "kernels/cuda/flash_attention.h"
 #include "kernels/cuda/flash_attention_launch.h"
+#include "kernels/cuda/split_decode.h"
 #include "kernels/error.h"
 #ifdef ATTNSCOPE_HAS_HOPPER_ATTENTION
 #include "kernels/cuda/hopper/flash_attention_hopper.h"
@@ -161,6 +162,10 @@ void flash_attention_forward(const FlashAttentionParams& p, CUstream_st* stream,
                        kWhere, "zeroing the ablated heads failed");
     return;
   }
+  if (split_decode_chosen(p, kernel)) {
+    split_decode_forward(p, stream);
+    return;
+  }
   if (kernel == FlashKernel::Automatic) kernel = flash_kernel_from_environment();
   kernel = choose_flash_kernel(p, kernel);
 
@@ -190,8 +195,11 @@ void flash_attention_forward_with_rules(const FlashAttentionParams& p, const Att
   }
   bool any_dense = false;
   for (const HeadRule& rule : rules.heads) any_dense = any_dense || rule.kind == HeadRuleKind::Dense;
+  // A decode step's Dense runs go to the split-KV path each (Automatic lets the call choose).
+  const bool split = any_dense && split_decode_chosen(p, kernel);
   if (kernel == FlashKernel::Automatic) kernel = flash_kernel_from_environment();
-  const FlashKernel dense_kernel = any_dense ? choose_flash_kernel(p, kernel) : FlashKernel::Portable;
+  const FlashKernel dense_kernel =
+      split ? FlashKernel::Automatic : any_dense ? choose_flash_kernel(p, kernel) : FlashKernel::Portable;
   if (dense_kernel == FlashKernel::Hopper) flash_attention_forward(p, stream, FlashKernel::Hopper);
   for (int begin = 0; begin < p.num_heads;) {
     const HeadRule& rule = rules.heads[std::size_t(begin)];
@@ -201,12 +209,12 @@ void flash_attention_forward_with_rules(const FlashAttentionParams& p, const Att
       begin = end;  // the block-sparse launch below
       continue;
     }
-    if (rule.kind != HeadRuleKind::Dense || dense_kernel == FlashKernel::Portable) {
+    if (rule.kind != HeadRuleKind::Dense || dense_kernel != FlashKernel::Hopper) {
       FlashAttentionParams run = p;
       run.head_begin = begin;
       run.head_count = end - begin;
       run.rule = rule;
-      flash_attention_forward(run, stream, FlashKernel::Portable);
+      flash_attention_forward(run, stream, rule.kind == HeadRuleKind::Dense ? dense_kernel : FlashKernel::Portable);
     }
     begin = end;
   }

@@ -17,7 +17,9 @@
 // Two kernels compute this: the portable one (mma.sync, sm_80 and newer, every head dim)
 // and the Hopper one (wgmma + TMA, sm_90a, head dims 64 and 128). flash_attention_forward
 // picks the Hopper kernel where it can run; the environment variable
-// ATTNSCOPE_FLASH_KERNEL=portable|hopper forces one (comparisons, tests).
+// ATTNSCOPE_FLASH_KERNEL=portable|hopper forces one (comparisons, tests). Decode steps
+// (at most 16 rows, Dense, a decode_workspace given) take the split-KV path instead
+// (split_decode.h) unless the caller names a kernel or ATTNSCOPE_DECODE_KERNEL=rows.
 //
 // Pure C++ header: the stream is CUDA's cudaStream_t (a CUstream_st*), nullptr for the
 // default stream. Design and measurements: docs/cuda-attention.md.
@@ -33,6 +35,7 @@ struct CUstream_st;
 namespace attnscope::kernels::cuda {
 
 struct DeviceKeptKeys;  // block_sparse_attention.h
+class SplitDecodeWorkspace;  // split_decode.h
 
 struct FlashAttentionParams {
   DType dtype = DType::BF16;  // of q, k, v and out: BF16 or F16
@@ -61,6 +64,9 @@ struct FlashAttentionParams {
   // on the portable one (a zero Q tile; sink key tiles besides the window's); Ablated
   // writes zeros to the heads' output columns and no lse.
   HeadRule rule;
+  // Device memory for the split-KV decode path (split_decode.h), which calls of at most 16
+  // rows take when it is given; nullptr keeps them on the one-CTA-per-head kernels.
+  SplitDecodeWorkspace* decode_workspace = nullptr;
   int heads_run() const { return head_count > 0 ? head_count : num_heads - head_begin; }
 };
 
@@ -115,8 +121,9 @@ std::string hopper_device_unavailable();
 // read here). Throws attnscope::Error when Hopper is requested and unavailable.
 FlashKernel choose_flash_kernel(const FlashAttentionParams& params, FlashKernel requested);
 
-// Launches the forward on `stream` (asynchronous). `kernel` Automatic defers to
-// ATTNSCOPE_FLASH_KERNEL, then to choose_flash_kernel. Throws attnscope::Error for an
+// Launches the forward on `stream` (asynchronous). `kernel` Automatic runs the split-KV
+// decode path where split_decode_chosen (split_decode.h), else defers to
+// ATTNSCOPE_FLASH_KERNEL, then to choose_flash_kernel; Portable or Hopper run that kernel. Throws attnscope::Error for an
 // unsupported dtype or head dim, inconsistent head counts, a pointer not 16-byte aligned
 // or a stride not a multiple of 8 elements, a forced kernel that cannot run the call, and
 // for a launch failure.
@@ -125,7 +132,8 @@ void flash_attention_forward(const FlashAttentionParams& params, CUstream_st* st
 
 // The forward with each head under its own rule (rules.heads: one per query head; params
 // must leave head_begin, head_count and rule at their defaults). Dense heads run on the
-// kernel `kernel` picks as above; the Hopper kernel takes all heads or none, so where it
+// kernel `kernel` picks as above (the split-KV decode path included, run by run); the
+// Hopper kernel takes all heads or none, so where it
 // runs it also computes the rule heads, which are then overwritten (same stream, in
 // order). Runs of consecutive heads with equal rules are one portable launch each;
 // Ablated runs are zeroed. Selected heads run in one block-sparse launch over `selected`

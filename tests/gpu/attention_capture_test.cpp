@@ -17,6 +17,7 @@
 #include "kernels/cuda/flash_attention.h"
 #include "tests/gpu/attention_device_problem.h"
 #include "tests/gpu/capture_comparison.h"
+#include "tests/gpu/split_decode_support.h"
 #include "tests/unit/kernels/kernel_test_support.h"
 
 using namespace attnscope::testing::gpu;
@@ -40,23 +41,16 @@ const char* kernel_name(cuda::FlashKernel kernel) {
   return kernel == cuda::FlashKernel::Hopper ? "hopper" : kernel == cuda::FlashKernel::Portable ? "portable" : "auto";
 }
 
-// ATTNSCOPE_CAPTURE_KERNEL set for the object's lifetime (the pass reads it per call).
+// ATTNSCOPE_CAPTURE_KERNEL set for the object's lifetime (the pass reads it per call), and
+// ATTNSCOPE_DECODE_KERNEL=rows, so that the named kernel also runs the decode steps
+// (the split-KV path has tests of its own: split_decode_capture_test.cpp).
 class ScopedCaptureKernel {
  public:
-  explicit ScopedCaptureKernel(cuda::FlashKernel kernel) {
-    const char* old = std::getenv(kVariable);
-    had_old_ = old != nullptr;
-    if (had_old_) old_ = old;
-    setenv(kVariable, kernel_name(kernel), 1);
-  }
-  ScopedCaptureKernel(const ScopedCaptureKernel&) = delete;
-  ScopedCaptureKernel& operator=(const ScopedCaptureKernel&) = delete;
-  ~ScopedCaptureKernel() { had_old_ ? setenv(kVariable, old_.c_str(), 1) : unsetenv(kVariable); }
+  explicit ScopedCaptureKernel(cuda::FlashKernel kernel)
+      : kernel_("ATTNSCOPE_CAPTURE_KERNEL", kernel_name(kernel)), rows_("ATTNSCOPE_DECODE_KERNEL", "rows") {}
 
  private:
-  static constexpr const char* kVariable = "ATTNSCOPE_CAPTURE_KERNEL";
-  bool had_old_ = false;
-  std::string old_;
+  ScopedEnvironment kernel_, rows_;
 };
 
 bool device_is_hopper() {

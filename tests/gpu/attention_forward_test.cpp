@@ -41,14 +41,10 @@ std::string describe(const Case& c) {
   return s.str();
 }
 
-// Error bounds. The reference sees the same rounded inputs, so the errors are the
-// rounding of P to the input type before P V (relative 2^-9 for bf16, 2^-11 for fp16,
-// per probability) and of the output (the same, relative to |o|): together at most
-// 2 * 2^-9 * sum p |v| for bf16. The bound is 2.5x that; fp32 score sums and exp2 /
-// log2 approximations add ~1e-6. lse: fp32 scores of D products, |s| < ~30.
-double element_bound(DType dtype) { return dtype == DType::BF16 ? 1e-2 : 2.5e-3; }
-double norm_bound(DType dtype) { return dtype == DType::BF16 ? 1e-2 : 2.5e-3; }  // METHOD.md: bf16 1e-3..1e-2
-constexpr double kLseBound = 1e-3;
+// Error bounds: attention_test_support.h (forward_element_bound and the others).
+double element_bound(DType dtype) { return forward_element_bound(dtype); }
+double norm_bound(DType dtype) { return forward_norm_bound(dtype); }
+constexpr double kLseBound = kForwardLseBound;
 
 const char* kernel_name(cuda::FlashKernel kernel) {
   return kernel == cuda::FlashKernel::Hopper ? "hopper" : kernel == cuda::FlashKernel::Portable ? "portable" : "auto";

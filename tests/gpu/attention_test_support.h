@@ -88,6 +88,17 @@ inline std::vector<uint16_t> to_half(const std::vector<float>& v, DType dtype) {
   return h;
 }
 
+// Error bounds of a forward against the double reference. The reference sees the same
+// rounded inputs, so the errors are the rounding of P to the input type before P V
+// (relative 2^-9 for bf16, 2^-11 for fp16, per probability) and of the output (the same,
+// relative to |o|): together at most 2 * 2^-9 * sum p |v| for bf16. The bound is 2.5x that;
+// fp32 score sums and exp2 / log2 approximations add ~1e-6. lse: fp32 scores of D
+// products, |s| < ~30.
+inline double forward_element_bound(DType dtype) { return dtype == DType::BF16 ? 1e-2 : 2.5e-3; }
+// Relative L2 over a call (METHOD.md: bf16 1e-3..1e-2).
+inline double forward_norm_bound(DType dtype) { return dtype == DType::BF16 ? 1e-2 : 2.5e-3; }
+inline constexpr double kForwardLseBound = 1e-3;
+
 // One attention problem: q for positions [0, total), k and v for the same positions,
 // contiguous ([total, heads * dim] and [total, kv_heads * dim]).
 struct Problem {

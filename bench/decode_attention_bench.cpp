@@ -1,0 +1,270 @@
+// Times one decode step's attention on the GPU: the forward and the capture pass (every
+// head captured) on the one-CTA-per-head kernels ("rows": what ATTNSCOPE_DECODE_KERNEL=rows
+// keeps, the forward on the kernel the automatic choice picks, Hopper on an H100) and on
+// the split-KV path (split_decode.h), at several cache lengths. B = 1, n query rows at the
+// end of the cache. Prints a table, or CSV with --csv (bench/decode_vs_sdpa.py runs it
+// beside PyTorch's SDPA).
+//
+//   decode_attention_bench [--lengths 4096,16384,32768,65536,131072] [--heads 32]
+//                          [--kv-heads 8] [--dim 128] [--rows 1] [--dtype bf16|f16]
+//                          [--reps 50] [--csv]
+//
+// Inputs are random; caches smaller than 256 MiB are rotated over enough sets to pass
+// 256 MiB, so that the timings read HBM, not the 50 MB L2. Each run is timed with CUDA
+// events, the median reported. GB/s: the K and V bytes a step must read (K only for the
+// capture) over its time. The two paths' results are compared on the same inputs: out
+// (relative L2) and lse (largest difference), and the capture's sums and row values
+// (largest relative L2, top-1 keys that differ).
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bench/cuda_bench_support.h"
+#include "kernels/cuda/attention_capture_pass.h"
+#include "kernels/cuda/flash_attention.h"
+#include "kernels/cuda/split_decode.h"
+#include "kernels/cuda/split_decode_plan.h"
+#include "kernels/dtype.h"
+
+namespace k = attnscope::kernels;
+namespace cuda = attnscope::kernels::cuda;
+
+namespace {
+
+using attnscope::bench::check;
+using attnscope::bench::median_ms;
+using attnscope::bench::RandomBuffer;
+
+struct Options {
+  std::vector<int64_t> lengths{4096, 16384, 32768, 65536, 131072};
+  int heads = 32, kv_heads = 8, dim = 128;
+  int64_t rows = 1;
+  k::DType dtype = k::DType::BF16;
+  int reps = 50;
+  bool csv = false;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--lengths") {
+      o.lengths.clear();
+      std::stringstream s(value());
+      for (std::string item; std::getline(s, item, ',');) o.lengths.push_back(std::stoll(item));
+    } else if (arg == "--heads") {
+      o.heads = std::stoi(value());
+    } else if (arg == "--kv-heads") {
+      o.kv_heads = std::stoi(value());
+    } else if (arg == "--dim") {
+      o.dim = std::stoi(value());
+    } else if (arg == "--rows") {
+      o.rows = std::stoll(value());
+    } else if (arg == "--dtype") {
+      const std::string d = value();
+      if (d != "bf16" && d != "f16") throw std::runtime_error("--dtype is bf16 or f16");
+      o.dtype = d == "bf16" ? k::DType::BF16 : k::DType::F16;
+    } else if (arg == "--reps") {
+      o.reps = std::max(1, std::stoi(value()));
+    } else if (arg == "--csv") {
+      o.csv = true;
+    } else {
+      throw std::runtime_error("unknown argument " + arg);
+    }
+  }
+  if (o.rows < 1 || o.rows > 16) throw std::runtime_error("--rows is 1 to 16 (the split path's calls)");
+  return o;
+}
+
+// ATTNSCOPE_DECODE_KERNEL for the object's lifetime (the kernels read it per call).
+class ScopedDecodeKernel {
+ public:
+  explicit ScopedDecodeKernel(const char* value) {
+    const char* old = std::getenv(kVariable);
+    had_old_ = old != nullptr;
+    if (had_old_) old_ = old;
+    setenv(kVariable, value, 1);
+  }
+  ScopedDecodeKernel(const ScopedDecodeKernel&) = delete;
+  ScopedDecodeKernel& operator=(const ScopedDecodeKernel&) = delete;
+  ~ScopedDecodeKernel() { had_old_ ? setenv(kVariable, old_.c_str(), 1) : unsetenv(kVariable); }
+
+ private:
+  static constexpr const char* kVariable = "ATTNSCOPE_DECODE_KERNEL";
+  bool had_old_ = false;
+  std::string old_;
+};
+
+double relative_l2(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return std::numeric_limits<double>::quiet_NaN();
+  double diff2 = 0, ref2 = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff2 += (double(a[i]) - double(b[i])) * (double(a[i]) - double(b[i]));
+    ref2 += double(a[i]) * double(a[i]);
+  }
+  return ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2);
+}
+
+struct Forward {
+  std::vector<float> out, lse;
+};
+
+Forward forward_of(const cuda::FlashAttentionParams& p, int64_t width) {
+  check(cudaMemset(p.out, 0xff, size_t(p.n * p.out_stride) * 2), "poison out");  // NaN in bf16 and fp16
+  cuda::flash_attention_forward(p, nullptr);
+  check(cudaDeviceSynchronize(), "forward");
+  std::vector<uint16_t> raw(size_t(p.n * width));
+  check(cudaMemcpy(raw.data(), p.out, raw.size() * 2, cudaMemcpyDeviceToHost), "download out");
+  Forward f;
+  for (uint16_t v : raw) f.out.push_back(p.dtype == k::DType::BF16 ? k::bf16_to_f32(v) : k::f16_to_f32(v));
+  f.lse.resize(size_t(p.num_heads * p.n));
+  check(cudaMemcpy(f.lse.data(), p.lse, f.lse.size() * 4, cudaMemcpyDeviceToHost), "download lse");
+  return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const Options o = parse(argc, argv);
+  int device = 0;
+  cudaDeviceProp prop{};
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
+
+  std::vector<uint16_t> pool(std::size_t(1) << 24);
+  std::mt19937 rng(12345);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (uint16_t& x : pool) x = o.dtype == k::DType::BF16 ? k::f32_to_bf16(dist(rng)) : k::f32_to_f16(dist(rng));
+
+  if (o.csv) {
+    std::printf("keys,rows,heads,kv_heads,dim,fwd_rows_ms,fwd_split_ms,capture_rows_ms,capture_split_ms,"
+                "step_rows_ms,step_split_ms,fwd_split_gbs,capture_split_gbs,splits,out_diff,lse_diff,"
+                "capture_diff,capture_top1_differ\n");
+  } else {
+    std::printf("%s, %d SMs; decode step: %lld row(s), heads %d/%d dim %d %s, median of %d\n", prop.name,
+                prop.multiProcessorCount, (long long)o.rows, o.heads, o.kv_heads, o.dim,
+                o.dtype == k::DType::BF16 ? "bf16" : "f16", o.reps);
+    std::printf("%8s %9s %9s %7s %9s %9s %7s %9s %9s %8s %8s %9s %9s %9s %6s\n", "keys", "fwd rows", "fwd split",
+                "x", "cap rows", "cap split", "x", "step rows", "step spl", "fwd GB/s", "cap GB/s", "out diff",
+                "lse diff", "cap diff", "top1!=");
+  }
+  for (const int64_t keys : o.lengths) {
+    const int64_t n = std::min(o.rows, keys);
+    const int64_t qw = int64_t(o.heads) * o.dim, kvw = int64_t(o.kv_heads) * o.dim;
+    const int64_t set_bytes = keys * kvw * 2 * 2;
+    const int sets = int(std::clamp<int64_t>((int64_t(256) << 20) / std::max<int64_t>(set_bytes, 1) + 1, 1, 16));
+    std::vector<std::unique_ptr<RandomBuffer>> q, kc, vc, out;
+    for (int s = 0; s < sets; ++s) {
+      q.push_back(std::make_unique<RandomBuffer>(std::size_t(n * qw), pool));
+      kc.push_back(std::make_unique<RandomBuffer>(std::size_t(keys * kvw), pool));
+      vc.push_back(std::make_unique<RandomBuffer>(std::size_t(keys * kvw), pool));
+      out.push_back(std::make_unique<RandomBuffer>(std::size_t(n * qw), pool));
+    }
+    cuda::CaptureWorkspace workspace;
+    cuda::SplitDecodeWorkspace decode_workspace;
+    float* lse = workspace.lse_buffer(o.heads, n);
+    const k::AttentionShape shape{o.heads, o.kv_heads, o.dim, keys - n, 0, float(1.0 / std::sqrt(double(o.dim)))};
+    auto params = [&](int i) {
+      cuda::FlashAttentionParams p = cuda::flash_attention_params(shape, n, o.dtype);
+      const int s = i % sets;
+      p.q = q[std::size_t(s)]->data;
+      p.q_stride = qw;
+      p.k = kc[std::size_t(s)]->data;
+      p.k_stride = kvw;
+      p.v = vc[std::size_t(s)]->data;
+      p.v_stride = kvw;
+      p.out = out[std::size_t(s)]->data;
+      p.out_stride = qw;
+      p.lse = lse;
+      p.lse_stride = n;
+      p.decode_workspace = &decode_workspace;
+      return p;
+    };
+    cuda::CapturePassRequest request;
+    for (int h = 0; h < o.heads; ++h) request.heads.push_back(h);
+
+    auto time_path = [&](const char* decode, double& fwd, double& capture, double& step) {
+      const ScopedDecodeKernel scoped(decode);
+      fwd = median_ms(o.reps, [&](int i) { cuda::flash_attention_forward(params(i), nullptr); });
+      for (int s = 0; s < sets; ++s) cuda::flash_attention_forward(params(s), nullptr);  // an lse per set
+      capture = median_ms(o.reps, [&](int i) { cuda::run_capture_pass(params(i), request, workspace, nullptr); });
+      step = median_ms(o.reps, [&](int i) {
+        cuda::flash_attention_forward(params(i), nullptr);
+        cuda::run_capture_pass(params(i), request, workspace, nullptr);
+      });
+    };
+    double fwd_rows = 0, cap_rows = 0, step_rows = 0, fwd_split = 0, cap_split = 0, step_split = 0;
+    time_path("rows", fwd_rows, cap_rows, step_rows);
+    time_path("split", fwd_split, cap_split, step_split);
+
+    // The same inputs through both paths.
+    Forward a, b;
+    cuda::CaptureResults ca, cb;
+    {
+      const ScopedDecodeKernel scoped("rows");
+      a = forward_of(params(0), qw);
+      cuda::run_capture_pass(params(0), request, workspace, nullptr);
+      ca = cuda::download_capture_results(workspace, nullptr);
+    }
+    {
+      const ScopedDecodeKernel scoped("split");
+      b = forward_of(params(0), qw);
+      cuda::run_capture_pass(params(0), request, workspace, nullptr);
+      cb = cuda::download_capture_results(workspace, nullptr);
+    }
+    const double out_diff = relative_l2(a.out, b.out);
+    double lse_diff = 0;
+    for (size_t i = 0; i < a.lse.size(); ++i) {
+      const double d = std::fabs(double(a.lse[i]) - double(b.lse[i]));
+      lse_diff = std::isnan(d) ? d : std::max(lse_diff, d);
+    }
+    double capture_diff = 0;
+    for (const auto& [x, y] : {std::pair{&ca.column_sums, &cb.column_sums}, std::pair{&ca.diagonal_sums, &cb.diagonal_sums},
+                               std::pair{&ca.pooled, &cb.pooled}, std::pair{&ca.row_entropy, &cb.row_entropy},
+                               std::pair{&ca.row_sink, &cb.row_sink}, std::pair{&ca.row_local, &cb.row_local}}) {
+      const double d = relative_l2(*x, *y);
+      capture_diff = std::isnan(d) || std::isnan(capture_diff) ? std::numeric_limits<double>::quiet_NaN()
+                                                               : std::max(capture_diff, d);
+    }
+    int64_t top1 = 0;
+    for (size_t i = 0; i < ca.row_top1.size() && i < cb.row_top1.size(); ++i) top1 += ca.row_top1[i] != cb.row_top1[i];
+
+    const double kv_bytes = double(keys) * double(kvw) * 2 * 2;  // K and V
+    const double fwd_gbs = kv_bytes / (fwd_split * 1e-3) / 1e9, cap_gbs = kv_bytes / 2 / (cap_split * 1e-3) / 1e9;
+    namespace plan = cuda::split_decode;
+    const plan::CtaRows rows = plan::cta_rows(n, o.heads / o.kv_heads);
+    const plan::ForwardUnits units = plan::forward_units(0, o.heads, o.heads / o.kv_heads, rows.heads);
+    const int64_t splits =
+        plan::choose_splits(plan::call_key_tiles(keys - n, n, 0).count, units.count, prop.multiProcessorCount).count;
+    if (o.csv)
+      std::printf("%lld,%lld,%d,%d,%d,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.1f,%.1f,%lld,%.2e,%.2e,%.2e,%lld\n",
+                  (long long)keys, (long long)n, o.heads, o.kv_heads, o.dim, fwd_rows, fwd_split, cap_rows, cap_split,
+                  step_rows, step_split, fwd_gbs, cap_gbs, (long long)splits, out_diff, lse_diff, capture_diff,
+                  (long long)top1);
+    else
+      std::printf("%8lld %9.4f %9.4f %7.1f %9.4f %9.4f %7.1f %9.4f %9.4f %8.0f %8.0f %9.2e %9.2e %9.2e %6lld\n",
+                  (long long)keys, fwd_rows, fwd_split, fwd_rows / fwd_split, cap_rows, cap_split, cap_rows / cap_split,
+                  step_rows, step_split, fwd_gbs, cap_gbs, out_diff, lse_diff, capture_diff, (long long)top1);
+    std::fflush(stdout);
+  }
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "decode_attention_bench: %s\n", e.what());
+  return 1;
+}

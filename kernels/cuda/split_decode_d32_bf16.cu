@@ -1,0 +1,8 @@
+// Split-KV decode instantiations: head dim 32, bf16.
+#include "kernels/cuda/split_decode_capture.cuh"
+#include "kernels/cuda/split_decode_forward.cuh"
+
+namespace attnscope::kernels::cuda::detail {
+template void launch_split_decode_forward<32, __nv_bfloat16>(const SplitForwardArgs&, cudaStream_t);
+template void launch_split_decode_capture<32, __nv_bfloat16>(const SplitCaptureArgs&, cudaStream_t);
+}
