@@ -5,8 +5,7 @@
 // 128). Both write the same results in the same buffers. The environment variable
 // ATTNSCOPE_CAPTURE_KERNEL=portable|hopper|auto chooses (read per call); where it is
 // unset, ATTNSCOPE_FLASH_KERNEL does, so that one variable moves the forward and the
-// capture together; neither set: the portable kernel until the Hopper one has run on a
-// GPU ("auto" picks Hopper where it can run).
+// capture together; neither set: "auto", the Hopper kernel where it can run.
 //
 // Pure C++ header.
 #include <string>
@@ -17,8 +16,8 @@ struct CUstream_st;
 
 namespace attnscope::kernels::cuda {
 
-// ATTNSCOPE_CAPTURE_KERNEL, else ATTNSCOPE_FLASH_KERNEL, parsed (Portable when neither is
-// set); throws attnscope::Error naming the variable for a value other than
+// ATTNSCOPE_CAPTURE_KERNEL, else ATTNSCOPE_FLASH_KERNEL, parsed (Automatic when neither
+// is set); throws attnscope::Error naming the variable for a value other than
 // auto, portable or hopper.
 FlashKernel capture_kernel_from_environment();
 

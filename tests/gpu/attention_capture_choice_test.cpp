@@ -39,9 +39,9 @@ TEST_CASE("The capture kernel comes from ATTNSCOPE_CAPTURE_KERNEL, else ATTNSCOP
           "[capture][dispatch]") {
   using Catch::Contains;
   {
-    // Neither set: the verified portable kernel until the Hopper one has run on a GPU.
+    // Neither set: the Hopper kernel where it can run.
     const ScopedVariable capture("ATTNSCOPE_CAPTURE_KERNEL", nullptr), flash("ATTNSCOPE_FLASH_KERNEL", nullptr);
-    CHECK(cuda::capture_kernel_from_environment() == cuda::FlashKernel::Portable);
+    CHECK(cuda::capture_kernel_from_environment() == cuda::FlashKernel::Automatic);
   }
   {
     const ScopedVariable capture("ATTNSCOPE_CAPTURE_KERNEL", nullptr), flash("ATTNSCOPE_FLASH_KERNEL", "portable");

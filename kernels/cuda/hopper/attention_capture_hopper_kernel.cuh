@@ -38,7 +38,8 @@
 //     on tiles that need them. One named barrier per consumer and tile; partials are
 //     double-buffered by tile, so the next tile's writes never race the readers.
 //   The consumers keep their own per-row partials; consumer 1 hands them to consumer 0
-//   through shared memory at the end, which merges them over the quad and writes the rows.
+//   through shared memory at the end (an mbarrier all its threads arrive on), which merges
+//   them over the quad and writes the rows.
 // Masked elements get the finite score -1e30 (p = 0 and p log2 p = 0, never NaN).
 // Hangs become errors: an mbarrier wait unanswered for 2^26 tries traps (hopper_ptx.cuh).
 // Assumes: head dim 64 or 128; positions fit in 32 bits; the K tensor map covers rows
@@ -238,8 +239,8 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
     buffer ^= 1;
   }
 
-  // Per-row results: consumer 1 hands its partials to consumer 0 through its own stages
-  // (every read of them came before its last consumer barrier), which merges.
+  // Per-row results: consumer 1 hands its partials to consumer 0 through their own region
+  // of shared memory, which merges.
   int key[4];
 #pragma unroll
   for (int a = 0; a < 4; ++a) {
@@ -248,7 +249,7 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
     key[a] = (b.tiles.last - tile) * G::kKeys + 8 * (index >> 1) + 2 * t + (index & 1);
     r.best[a] &= 0xffffffe0u;
   }
-  float* const merge = reinterpret_cast<float*>(b.smem + G::kStageOffset + G::kWarps * G::kStageBytes);
+  float* const merge = reinterpret_cast<float*>(b.smem + G::kMergeOffset);
   if (consumer == 1) {
 #pragma unroll
     for (int a = 0; a < 4; ++a) {
@@ -258,13 +259,10 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
       merge[(5 * a + 3) * 128 + thread] = __uint_as_float(r.best[a]);
       merge[(5 * a + 4) * 128 + thread] = __int_as_float(key[a]);
     }
-    // A full barrier, not an arrive: the same cost at the end of the CTA, and the order of
-    // these stores before consumer 0's loads is then one compute-sanitizer models too
-    // (its racecheck reported the arrive form at head dim 64).
-    named_barrier_sync(kMergeBarrier, 256);
+    mbarrier_arrive(b.merge_full());  // every thread: an arrive releases this thread's stores
     return;
   }
-  named_barrier_sync(kMergeBarrier, 256);
+  mbarrier_wait(b.merge_full(), 0);
 #pragma unroll
   for (int a = 0; a < 4; ++a) {
     float entropy = r.entropy[a] + merge[(5 * a) * 128 + thread];
@@ -333,6 +331,7 @@ __global__ void __launch_bounds__(CaptureTile<HeadDim>::kThreads, 1)
       mbarrier_init(b.full(stage), 1);
       mbarrier_init(b.empty(stage), G::kWarps);  // the 4 warps of the consumer that used it
     }
+    mbarrier_init(b.merge_full(), 128);
     fence_mbarrier_init();
   }
   __syncthreads();

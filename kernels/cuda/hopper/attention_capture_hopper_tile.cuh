@@ -48,8 +48,13 @@ struct CaptureTile {
   // the registers), then per consumer the row block of each warp's rows.
   static constexpr int kMassOffset = kColumnsOffset + kConsumers * 2 * kWarps * kKeys * 4;
   static constexpr int kBlockOffset = kMassOffset + kConsumers * 128 * 8 * 4;
-  static constexpr int kBarrierOffset = kBlockOffset + kConsumers * kWarps * 4;
-  static constexpr int kBarriers = 1 + 2 * kStages;  // q_full, full[s], empty[s]
+  // Consumer 1's per-row partials for consumer 0 at the end (5 values x 4 rows x 128
+  // threads), apart from every stage: a consumer whose tiles are few may still be zeroing
+  // its stages when the other hands over.
+  static constexpr int kMergeOffset = kBlockOffset + kConsumers * kWarps * 4;
+  static constexpr int kMergeFloats = 5 * 4 * 128;
+  static constexpr int kBarrierOffset = kMergeOffset + kMergeFloats * 4;
+  static constexpr int kBarriers = 2 + 2 * kStages;  // q_full, full[s], empty[s], merge_full
   static constexpr int kSmemBytes = kBarrierOffset + kBarriers * 8 + 1024;  // + alignment slack
   static_assert(kKOffset % 1024 == 0 && kTileBytes % 1024 == 0, "swizzle atoms");
   static_assert(kStageBytes >= capture_layout::kDiagStageFloats * 4, "diagonal stage");
@@ -57,9 +62,9 @@ struct CaptureTile {
 };
 
 // Named barriers: consumer c syncs its 4 warps on kConsumerBarrier + c once per tile;
-// both consumers meet on kMergeBarrier at the end; consumer 1 starts on kStaggerBarrier.
+// consumer 1 starts on kStaggerBarrier. (The end-of-CTA handover is an mbarrier,
+// CapturePlan::merge_full: each writer's own arrive releases its stores.)
 constexpr int kConsumerBarrier = 1;
-constexpr int kMergeBarrier = 3;
 constexpr int kStaggerBarrier = 4;
 constexpr float kMaskedScore = -1e30f;
 
@@ -73,6 +78,8 @@ struct CapturePlan {
   __device__ uint32_t q_full() const { return barriers; }
   __device__ uint32_t full(int stage) const { return barriers + 8 * (1 + stage); }
   __device__ uint32_t empty(int stage) const { return barriers + 8 * (1 + Stages + stage); }
+  // Consumer 1's 128 threads arrive once their row partials are in shared memory.
+  __device__ uint32_t merge_full() const { return barriers + 8 * (1 + 2 * Stages); }
   __device__ int tile_count() const { return tiles.last - tiles.first + 1; }
 };
 
