@@ -14,11 +14,11 @@ set(ATTNSCOPE_SYSROOT_PREFIX "" CACHE PATH "Extra prefix holding unpacked -dev p
 set(ATTNSCOPE_SANITIZE "" CACHE STRING "Sanitizers for every target (-fsanitize=...), e.g. address,undefined")
 # libFuzzer targets of the parsers of untrusted files (fuzz/); clang only.
 option(ATTNSCOPE_FUZZ "Build the libFuzzer targets in fuzz/ (clang)" OFF)
-# Two ways to build faster that CI uses (docs/hardening.md, "CI time"). Precompiled headers
-# for the tests and the Qt code: off by default, so that a developer's build still checks
-# that each file includes what it uses.
-option(ATTNSCOPE_PCH "Precompile the common headers of the tests and of the Qt code" OFF)
-# Flags for the tests' own code (tests/, the fuzz seed replays), after the build type's:
-# the sanitizer build gives -O0 (half the compile time, every access still checked) while
-# the engine under test keeps its -O1.
+# Two ways to build the tests faster that CI uses (docs/hardening.md, "CI time"). Flags for
+# the tests' own code (tests/, the fuzz seed replays), after the build type's: CI gives -O0
+# (half the compile time) while the engine, programs and plugins under test keep theirs.
 set(ATTNSCOPE_TEST_CODE_FLAGS "" CACHE STRING "Extra compile flags for the tests' own code, e.g. -O0")
+# Precompiled Catch2 and JSON headers for the test executables, with the -O0 above (see
+# cmake/AttnscopePrecompiledHeaders.cmake). Off by default, so that a developer's build
+# still checks that each test includes what it uses.
+option(ATTNSCOPE_PCH "Precompile the test executables' common headers" OFF)
