@@ -22,11 +22,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
+#include <functional>
 #include <limits>
-#include <memory>
-#include <random>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -39,56 +36,31 @@
 #include "kernels/cuda/attention_capture_pass.h"
 #include "kernels/cuda/flash_attention.h"
 #include "kernels/dtype.h"
+#include "tests/support/scoped_environment.h"
 
 namespace k = attnscope::kernels;
 namespace cuda = attnscope::kernels::cuda;
 
 namespace {
 
+using attnscope::bench::AttentionInputSets;
 using attnscope::bench::check;
 using attnscope::bench::median_ms;
-using attnscope::bench::RandomBuffer;
 
-struct Options {
-  std::vector<int64_t> lengths{4096, 16384, 32768, 65536};
-  int heads = 32, kv_heads = 8, dim = 128;
-  k::DType dtype = k::DType::BF16;
-  int reps = 20;
-  bool merge = false, csv = false;
+struct Options : attnscope::bench::AttentionBenchOptions {
+  bool merge = false;
 };
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error(arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "--lengths") {
-      o.lengths.clear();
-      std::stringstream s(value());
-      for (std::string item; std::getline(s, item, ',');) o.lengths.push_back(std::stoll(item));
-    } else if (arg == "--heads") {
-      o.heads = std::stoi(value());
-    } else if (arg == "--kv-heads") {
-      o.kv_heads = std::stoi(value());
-    } else if (arg == "--dim") {
-      o.dim = std::stoi(value());
-    } else if (arg == "--dtype") {
-      const std::string d = value();
-      if (d != "bf16" && d != "f16") throw std::runtime_error("--dtype is bf16 or f16");
-      o.dtype = d == "bf16" ? k::DType::BF16 : k::DType::F16;
-    } else if (arg == "--reps") {
-      o.reps = std::max(1, std::stoi(value()));
-    } else if (arg == "--merge") {
-      o.merge = true;
-    } else if (arg == "--csv") {
-      o.csv = true;
-    } else {
-      throw std::runtime_error("unknown argument " + arg);
-    }
-  }
+  o.lengths = {4096, 16384, 32768, 65536};
+  o.reps = 20;
+  attnscope::bench::parse_attention_options(
+      argc, argv, o, [&](const std::string& arg, const std::function<std::string()>&) {
+        if (arg != "--merge") return false;
+        o.merge = true;
+        return true;
+      });
   return o;
 }
 
@@ -122,77 +94,38 @@ ForwardSample sample_forward(const cuda::FlashAttentionParams& p, cuda::FlashKer
 // either holds a NaN: an unwritten or broken element).
 std::pair<double, double> compare(const ForwardSample& a, const ForwardSample& b, k::DType dtype) {
   auto value = [&](uint16_t v) { return double(dtype == k::DType::BF16 ? k::bf16_to_f32(v) : k::f16_to_f32(v)); };
-  double diff2 = 0, ref2 = 0, lse = 0;
+  double diff2 = 0, ref2 = 0;
   for (size_t i = 0; i < a.rows.size(); ++i) {
     const double x = value(a.rows[i]), y = value(b.rows[i]);
     diff2 += (x - y) * (x - y);
     ref2 += x * x;
   }
-  bool nan = false;
-  for (size_t i = 0; i < a.lse.size(); ++i) {
-    const double d = std::fabs(double(a.lse[i]) - double(b.lse[i]));
-    nan = nan || std::isnan(d);
-    lse = std::max(lse, d);
-  }
-  return {std::sqrt(diff2 / ref2), nan ? std::numeric_limits<double>::quiet_NaN() : lse};
+  return {std::sqrt(diff2 / ref2), attnscope::bench::largest_difference(a.lse, b.lse)};
 }
 
 // The capture kernel the pass uses while the object lives (ATTNSCOPE_CAPTURE_KERNEL).
-class ScopedCaptureKernel {
- public:
-  explicit ScopedCaptureKernel(cuda::FlashKernel kernel) {
-    const char* old = std::getenv(kVariable);
-    had_old_ = old != nullptr;
-    if (had_old_) old_ = old;
-    setenv(kVariable, kernel == cuda::FlashKernel::Hopper ? "hopper" : "portable", 1);
-  }
-  ScopedCaptureKernel(const ScopedCaptureKernel&) = delete;
-  ScopedCaptureKernel& operator=(const ScopedCaptureKernel&) = delete;
-  ~ScopedCaptureKernel() { had_old_ ? setenv(kVariable, old_.c_str(), 1) : unsetenv(kVariable); }
-
- private:
-  static constexpr const char* kVariable = "ATTNSCOPE_CAPTURE_KERNEL";
-  bool had_old_ = false;
-  std::string old_;
+struct ScopedCaptureKernel : attnscope::testing::ScopedEnvironment {
+  explicit ScopedCaptureKernel(cuda::FlashKernel kernel)
+      : ScopedEnvironment("ATTNSCOPE_CAPTURE_KERNEL", kernel == cuda::FlashKernel::Hopper ? "hopper" : "portable") {}
 };
-
-double relative_l2(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff2 = 0, ref2 = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    diff2 += (double(a[i]) - double(b[i])) * (double(a[i]) - double(b[i]));
-    ref2 += double(a[i]) * double(a[i]);
-  }
-  return a.size() != b.size() ? std::numeric_limits<double>::quiet_NaN() : ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2);
-}
 
 // How far the Hopper capture's results are from the portable one's: the largest relative
 // L2 difference over column, diagonal and pooled sums and row entropies (NaN where a
 // value is NaN), and the number of rows whose top-1 key differs.
 std::pair<double, int64_t> compare(const cuda::CaptureResults& a, const cuda::CaptureResults& b) {
-  double worst = 0;
-  for (const auto& [x, y] : {std::pair{&a.column_sums, &b.column_sums}, std::pair{&a.diagonal_sums, &b.diagonal_sums},
-                             std::pair{&a.pooled, &b.pooled}, std::pair{&a.row_entropy, &b.row_entropy}}) {
-    const double d = relative_l2(*x, *y);
-    worst = std::isnan(d) || std::isnan(worst) ? std::numeric_limits<double>::quiet_NaN() : std::max(worst, d);
-  }
-  int64_t top1 = 0;
-  for (size_t i = 0; i < a.row_top1.size() && i < b.row_top1.size(); ++i) top1 += a.row_top1[i] != b.row_top1[i];
-  return {worst, top1};
+  const double worst = attnscope::bench::largest_relative_l2({{&a.column_sums, &b.column_sums},
+                                                             {&a.diagonal_sums, &b.diagonal_sums},
+                                                             {&a.pooled, &b.pooled},
+                                                             {&a.row_entropy, &b.row_entropy}});
+  return {worst, attnscope::bench::top1_differ(a.row_top1, b.row_top1)};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) try {
   const Options o = parse(argc, argv);
-  int device = 0;
-  cudaDeviceProp prop{};
-  check(cudaGetDevice(&device), "cudaGetDevice");
-  check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
-
-  std::vector<uint16_t> pool(std::size_t(1) << 24);
-  std::mt19937 rng(12345);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  for (uint16_t& x : pool) x = o.dtype == k::DType::BF16 ? k::f32_to_bf16(dist(rng)) : k::f32_to_f16(dist(rng));
+  const cudaDeviceProp prop = attnscope::bench::device_properties();
+  const std::vector<uint16_t> pool = attnscope::bench::random_pool(o.dtype);
 
   if (o.csv) {
     std::printf("n,heads,kv_heads,dim,portable_ms,portable_tflops,hopper_ms,hopper_tflops,hopper_out_diff,"
@@ -209,27 +142,13 @@ int main(int argc, char** argv) try {
     const int64_t qw = int64_t(o.heads) * o.dim, kvw = int64_t(o.kv_heads) * o.dim;
     const int64_t set_bytes = n * (2 * qw + 2 * kvw) * 2;
     const int sets = set_bytes < (int64_t(256) << 20) ? 3 : 1;
-    std::vector<std::unique_ptr<RandomBuffer>> q, kc, vc, out;
-    for (int s = 0; s < sets; ++s) {
-      q.push_back(std::make_unique<RandomBuffer>(std::size_t(n * qw), pool));
-      kc.push_back(std::make_unique<RandomBuffer>(std::size_t(n * kvw), pool));
-      vc.push_back(std::make_unique<RandomBuffer>(std::size_t(n * kvw), pool));
-      out.push_back(std::make_unique<RandomBuffer>(std::size_t(n * qw), pool));
-    }
+    const AttentionInputSets inputs(sets, std::size_t(n * qw), std::size_t(n * kvw), pool);
     cuda::CaptureWorkspace workspace;
     float* lse = workspace.lse_buffer(o.heads, n);
     const k::AttentionShape shape{o.heads, o.kv_heads, o.dim, 0, 0, float(1.0 / std::sqrt(double(o.dim)))};
     auto params = [&](int i) {
       cuda::FlashAttentionParams p = cuda::flash_attention_params(shape, n, o.dtype);
-      const int s = i % sets;
-      p.q = q[std::size_t(s)]->data;
-      p.q_stride = qw;
-      p.k = kc[std::size_t(s)]->data;
-      p.k_stride = kvw;
-      p.v = vc[std::size_t(s)]->data;
-      p.v_stride = kvw;
-      p.out = out[std::size_t(s)]->data;
-      p.out_stride = qw;
+      inputs.bind(p, i, qw, kvw);
       p.lse = lse;
       p.lse_stride = n;
       return p;

@@ -20,40 +20,15 @@ Needs a CUDA GPU, PyTorch, and the bench built (cmake with CUDA, target attentio
 import argparse
 import csv
 import io
-import json
 import math
-import subprocess
+import os
 import sys
 
 import torch
 import torch.nn.functional as F
 
-
-def median_ms(fn, reps, warmup=3):
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(reps):
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        stop.record()
-        stop.synchronize()
-        times.append(start.elapsed_time(stop))
-    times.sort()
-    return times[len(times) // 2]
-
-
-def sdpa_variants():
-    """(name, context manager factory or None) for the default choice and each backend."""
-    from torch.nn.attention import SDPBackend, sdpa_kernel
-    variants = [("sdpa default", None)]
-    for name, backend in [("sdpa flash", "FLASH_ATTENTION"), ("sdpa cudnn", "CUDNN_ATTENTION"),
-                          ("sdpa efficient", "EFFICIENT_ATTENTION")]:
-        if hasattr(SDPBackend, backend):
-            variants.append((name, lambda b=getattr(SDPBackend, backend): sdpa_kernel([b])))
-    return variants
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_bench_support import bench_output, device_line, error_note, median_ms, sdpa_variants, write_json  # noqa: E402
 
 
 def time_torch(n, heads, kv_heads, dim, reps, with_flex):
@@ -84,7 +59,7 @@ def time_torch(n, heads, kv_heads, dim, reps, with_flex):
                     best = (ms, "gqa" if gqa else "repeated kv")
             except Exception as e:  # backend cannot run this shape
                 if best[0] is None:
-                    best = (None, str(e).splitlines()[0][:60] if str(e) else type(e).__name__)
+                    best = (None, error_note(e))
             torch.cuda.empty_cache()
         results[name] = best
     if with_flex:
@@ -103,8 +78,7 @@ def time_torch(n, heads, kv_heads, dim, reps, with_flex):
 def run_ours(bench, lengths, heads, kv_heads, dim, reps):
     cmd = [bench, "--lengths", ",".join(map(str, lengths)), "--heads", str(heads), "--kv-heads", str(kv_heads),
            "--dim", str(dim), "--reps", str(reps), "--csv"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return {int(row["n"]): row for row in csv.DictReader(io.StringIO(out))}
+    return {int(row["n"]): row for row in csv.DictReader(io.StringIO(bench_output(cmd)))}
 
 
 def main():
@@ -119,7 +93,7 @@ def main():
     ap.add_argument("--json")
     a = ap.parse_args()
     lengths = [int(x) for x in a.lengths.split(",")]
-    print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}; B=1 heads {a.heads}/{a.kv_heads} "
+    print(f"{device_line()}B=1 heads {a.heads}/{a.kv_heads} "
           f"dim {a.dim} bf16 causal, median of {a.reps}", flush=True)
 
     ours = run_ours(a.bench, lengths, a.heads, a.kv_heads, a.dim, a.reps)
@@ -180,8 +154,7 @@ def main():
           "capture over Hopper forward (target <= 0.7); the capture runs after the forward the backend picks "
           f"({', '.join(sorted({r['fwd_kernel'] for r in rows}))}).")
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump(dict(device=torch.cuda.get_device_name(), torch=torch.__version__, rows=rows), f, indent=1)
+        write_json(a.json, rows=rows)
     return 0
 
 

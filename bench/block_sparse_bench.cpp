@@ -31,7 +31,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
-#include <memory>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -242,14 +241,8 @@ int main(int argc, char** argv) try {
     time_host_steps(o);
     return 0;
   }
-  int device = 0;
-  cudaDeviceProp prop{};
-  check(cudaGetDevice(&device), "cudaGetDevice");
-  check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
-  std::vector<uint16_t> pool(std::size_t(1) << 24);
-  std::mt19937 rng(12345);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  for (uint16_t& x : pool) x = o.dtype == k::DType::BF16 ? k::f32_to_bf16(dist(rng)) : k::f32_to_f16(dist(rng));
+  const cudaDeviceProp prop = attnscope::bench::device_properties();
+  const std::vector<uint16_t> pool = attnscope::bench::random_pool(o.dtype);
 
   if (o.csv)
     std::printf("n,density,real_density,kept_blocks,sparse_ms,sparse_tflops,dense_ms,dense_kernel,dense_over_sparse\n");
@@ -265,20 +258,10 @@ int main(int argc, char** argv) try {
   for (const int64_t n : o.lengths) {
     // Inputs smaller than 256 MiB rotate over three copies, so repeats do not time the L2.
     const int copies = n * (2 * qw + 2 * kvw) * 2 < (int64_t(256) << 20) ? 3 : 1;
-    std::vector<std::unique_ptr<RandomBuffer>> q, kc, vc, out;
-    for (int c = 0; c < copies; ++c) {
-      q.push_back(std::make_unique<RandomBuffer>(std::size_t(n * qw), pool));
-      kc.push_back(std::make_unique<RandomBuffer>(std::size_t(n * kvw), pool));
-      vc.push_back(std::make_unique<RandomBuffer>(std::size_t(n * kvw), pool));
-      out.push_back(std::make_unique<RandomBuffer>(std::size_t(n * qw), pool));
-    }
+    const attnscope::bench::AttentionInputSets inputs(copies, std::size_t(n * qw), std::size_t(n * kvw), pool);
     auto params = [&](int i) {
       cuda::FlashAttentionParams p = cuda::flash_attention_params(shape, n, o.dtype);
-      const auto c = std::size_t(i % copies);
-      p.q = q[c]->data, p.q_stride = qw;
-      p.k = kc[c]->data, p.k_stride = kvw;
-      p.v = vc[c]->data, p.v_stride = kvw;
-      p.out = out[c]->data, p.out_stride = qw;
+      inputs.bind(p, i, qw, kvw);
       return p;
     };
     const cuda::FlashKernel dense_kernel = cuda::choose_flash_kernel(params(0), cuda::flash_kernel_from_environment());

@@ -21,14 +21,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <limits>
-#include <memory>
-#include <random>
-#include <sstream>
+#include <functional>
 #include <stdexcept>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "bench/cuda_bench_support.h"
@@ -37,89 +32,40 @@
 #include "kernels/cuda/split_decode.h"
 #include "kernels/cuda/split_decode_plan.h"
 #include "kernels/dtype.h"
+#include "tests/support/scoped_environment.h"
 
 namespace k = attnscope::kernels;
 namespace cuda = attnscope::kernels::cuda;
 
 namespace {
 
+using attnscope::bench::AttentionInputSets;
 using attnscope::bench::check;
 using attnscope::bench::median_ms;
-using attnscope::bench::RandomBuffer;
+using attnscope::testing::ScopedEnvironment;
 
-struct Options {
-  std::vector<int64_t> lengths{4096, 16384, 32768, 65536, 131072};
-  int heads = 32, kv_heads = 8, dim = 128;
+struct Options : attnscope::bench::AttentionBenchOptions {
   int64_t rows = 1;
-  k::DType dtype = k::DType::BF16;
-  int reps = 50;
-  bool csv = false;
 };
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error(arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "--lengths") {
-      o.lengths.clear();
-      std::stringstream s(value());
-      for (std::string item; std::getline(s, item, ',');) o.lengths.push_back(std::stoll(item));
-    } else if (arg == "--heads") {
-      o.heads = std::stoi(value());
-    } else if (arg == "--kv-heads") {
-      o.kv_heads = std::stoi(value());
-    } else if (arg == "--dim") {
-      o.dim = std::stoi(value());
-    } else if (arg == "--rows") {
-      o.rows = std::stoll(value());
-    } else if (arg == "--dtype") {
-      const std::string d = value();
-      if (d != "bf16" && d != "f16") throw std::runtime_error("--dtype is bf16 or f16");
-      o.dtype = d == "bf16" ? k::DType::BF16 : k::DType::F16;
-    } else if (arg == "--reps") {
-      o.reps = std::max(1, std::stoi(value()));
-    } else if (arg == "--csv") {
-      o.csv = true;
-    } else {
-      throw std::runtime_error("unknown argument " + arg);
-    }
-  }
+  o.lengths = {4096, 16384, 32768, 65536, 131072};
+  o.reps = 50;
+  attnscope::bench::parse_attention_options(
+      argc, argv, o, [&](const std::string& arg, const std::function<std::string()>& value) {
+        if (arg != "--rows") return false;
+        o.rows = std::stoll(value());
+        return true;
+      });
   if (o.rows < 1 || o.rows > 16) throw std::runtime_error("--rows is 1 to 16 (the split path's calls)");
   return o;
 }
 
 // ATTNSCOPE_DECODE_KERNEL for the object's lifetime (the kernels read it per call).
-class ScopedDecodeKernel {
- public:
-  explicit ScopedDecodeKernel(const char* value) {
-    const char* old = std::getenv(kVariable);
-    had_old_ = old != nullptr;
-    if (had_old_) old_ = old;
-    setenv(kVariable, value, 1);
-  }
-  ScopedDecodeKernel(const ScopedDecodeKernel&) = delete;
-  ScopedDecodeKernel& operator=(const ScopedDecodeKernel&) = delete;
-  ~ScopedDecodeKernel() { had_old_ ? setenv(kVariable, old_.c_str(), 1) : unsetenv(kVariable); }
-
- private:
-  static constexpr const char* kVariable = "ATTNSCOPE_DECODE_KERNEL";
-  bool had_old_ = false;
-  std::string old_;
+struct ScopedDecodeKernel : ScopedEnvironment {
+  explicit ScopedDecodeKernel(const char* value) : ScopedEnvironment("ATTNSCOPE_DECODE_KERNEL", value) {}
 };
-
-double relative_l2(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return std::numeric_limits<double>::quiet_NaN();
-  double diff2 = 0, ref2 = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff2 += (double(a[i]) - double(b[i])) * (double(a[i]) - double(b[i]));
-    ref2 += double(a[i]) * double(a[i]);
-  }
-  return ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2);
-}
 
 struct Forward {
   std::vector<float> out, lse;
@@ -142,15 +88,8 @@ Forward forward_of(const cuda::FlashAttentionParams& p, int64_t width) {
 
 int main(int argc, char** argv) try {
   const Options o = parse(argc, argv);
-  int device = 0;
-  cudaDeviceProp prop{};
-  check(cudaGetDevice(&device), "cudaGetDevice");
-  check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
-
-  std::vector<uint16_t> pool(std::size_t(1) << 24);
-  std::mt19937 rng(12345);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  for (uint16_t& x : pool) x = o.dtype == k::DType::BF16 ? k::f32_to_bf16(dist(rng)) : k::f32_to_f16(dist(rng));
+  const cudaDeviceProp prop = attnscope::bench::device_properties();
+  const std::vector<uint16_t> pool = attnscope::bench::random_pool(o.dtype);
 
   if (o.csv) {
     std::printf("keys,rows,heads,kv_heads,dim,fwd_rows_ms,fwd_split_ms,capture_rows_ms,capture_split_ms,"
@@ -169,28 +108,14 @@ int main(int argc, char** argv) try {
     const int64_t qw = int64_t(o.heads) * o.dim, kvw = int64_t(o.kv_heads) * o.dim;
     const int64_t set_bytes = keys * kvw * 2 * 2;
     const int sets = int(std::clamp<int64_t>((int64_t(256) << 20) / std::max<int64_t>(set_bytes, 1) + 1, 1, 16));
-    std::vector<std::unique_ptr<RandomBuffer>> q, kc, vc, out;
-    for (int s = 0; s < sets; ++s) {
-      q.push_back(std::make_unique<RandomBuffer>(std::size_t(n * qw), pool));
-      kc.push_back(std::make_unique<RandomBuffer>(std::size_t(keys * kvw), pool));
-      vc.push_back(std::make_unique<RandomBuffer>(std::size_t(keys * kvw), pool));
-      out.push_back(std::make_unique<RandomBuffer>(std::size_t(n * qw), pool));
-    }
+    const AttentionInputSets inputs(sets, std::size_t(n * qw), std::size_t(keys * kvw), pool);
     cuda::CaptureWorkspace workspace;
     cuda::SplitDecodeWorkspace decode_workspace;
     float* lse = workspace.lse_buffer(o.heads, n);
     const k::AttentionShape shape{o.heads, o.kv_heads, o.dim, keys - n, 0, float(1.0 / std::sqrt(double(o.dim)))};
     auto params = [&](int i) {
       cuda::FlashAttentionParams p = cuda::flash_attention_params(shape, n, o.dtype);
-      const int s = i % sets;
-      p.q = q[std::size_t(s)]->data;
-      p.q_stride = qw;
-      p.k = kc[std::size_t(s)]->data;
-      p.k_stride = kvw;
-      p.v = vc[std::size_t(s)]->data;
-      p.v_stride = kvw;
-      p.out = out[std::size_t(s)]->data;
-      p.out_stride = qw;
+      inputs.bind(p, i, qw, kvw);
       p.lse = lse;
       p.lse_stride = n;
       p.decode_workspace = &decode_workspace;
@@ -228,22 +153,12 @@ int main(int argc, char** argv) try {
       cuda::run_capture_pass(params(0), request, workspace, nullptr);
       cb = cuda::download_capture_results(workspace, nullptr);
     }
-    const double out_diff = relative_l2(a.out, b.out);
-    double lse_diff = 0;
-    for (size_t i = 0; i < a.lse.size(); ++i) {
-      const double d = std::fabs(double(a.lse[i]) - double(b.lse[i]));
-      lse_diff = std::isnan(d) ? d : std::max(lse_diff, d);
-    }
-    double capture_diff = 0;
-    for (const auto& [x, y] : {std::pair{&ca.column_sums, &cb.column_sums}, std::pair{&ca.diagonal_sums, &cb.diagonal_sums},
-                               std::pair{&ca.pooled, &cb.pooled}, std::pair{&ca.row_entropy, &cb.row_entropy},
-                               std::pair{&ca.row_sink, &cb.row_sink}, std::pair{&ca.row_local, &cb.row_local}}) {
-      const double d = relative_l2(*x, *y);
-      capture_diff = std::isnan(d) || std::isnan(capture_diff) ? std::numeric_limits<double>::quiet_NaN()
-                                                               : std::max(capture_diff, d);
-    }
-    int64_t top1 = 0;
-    for (size_t i = 0; i < ca.row_top1.size() && i < cb.row_top1.size(); ++i) top1 += ca.row_top1[i] != cb.row_top1[i];
+    const double out_diff = attnscope::bench::relative_l2(a.out, b.out);
+    const double lse_diff = attnscope::bench::largest_difference(a.lse, b.lse);
+    const double capture_diff = attnscope::bench::largest_relative_l2(
+        {{&ca.column_sums, &cb.column_sums}, {&ca.diagonal_sums, &cb.diagonal_sums}, {&ca.pooled, &cb.pooled},
+         {&ca.row_entropy, &cb.row_entropy}, {&ca.row_sink, &cb.row_sink}, {&ca.row_local, &cb.row_local}});
+    const int64_t top1 = attnscope::bench::top1_differ(ca.row_top1, cb.row_top1);
 
     const double kv_bytes = double(keys) * double(kvw) * 2 * 2;  // K and V
     const double fwd_gbs = kv_bytes / (fwd_split * 1e-3) / 1e9, cap_gbs = kv_bytes / 2 / (cap_split * 1e-3) / 1e9;

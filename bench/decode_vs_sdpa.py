@@ -19,38 +19,14 @@ For n > 1 SDPA sees every key from every row (no causal offset), a little more w
 import argparse
 import csv
 import io
-import json
-import subprocess
+import os
 import sys
 
 import torch
 import torch.nn.functional as F
 
-
-def median_ms(fn, reps, warmup=5):
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(reps):
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        stop.record()
-        stop.synchronize()
-        times.append(start.elapsed_time(stop))
-    times.sort()
-    return times[len(times) // 2]
-
-
-def sdpa_backends():
-    from torch.nn.attention import SDPBackend, sdpa_kernel
-    variants = [("default", None)]
-    for name, backend in [("flash", "FLASH_ATTENTION"), ("cudnn", "CUDNN_ATTENTION"),
-                          ("efficient", "EFFICIENT_ATTENTION"), ("math", "MATH")]:
-        if hasattr(SDPBackend, backend):
-            variants.append((name, lambda b=getattr(SDPBackend, backend): sdpa_kernel([b])))
-    return variants
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_bench_support import bench_output, device_line, error_note, median_ms, sdpa_variants, write_json  # noqa: E402
 
 
 def time_torch(keys, rows, heads, kv_heads, dim, reps):
@@ -64,7 +40,7 @@ def time_torch(keys, rows, heads, kv_heads, dim, reps):
     k_rep = [x.repeat_interleave(group, dim=1) for x in k]
     v_rep = [x.repeat_interleave(group, dim=1) for x in v]
     results = {}
-    for name, ctx in sdpa_backends():
+    for name, ctx in sdpa_variants(with_math=True):
         for form in ("gqa", "repeated kv"):
             i = [0]
 
@@ -74,15 +50,15 @@ def time_torch(keys, rows, heads, kv_heads, dim, reps):
                 if form == "gqa":
                     return F.scaled_dot_product_attention(q[s], k[s], v[s], enable_gqa=True)
                 return F.scaled_dot_product_attention(q[s], k_rep[s], v_rep[s])
-            key = f"sdpa {name} ({form})"
+            key = f"{name} ({form})"
             try:
                 if ctx is None:
-                    results[key] = (median_ms(run, reps), "")
+                    results[key] = (median_ms(run, reps, warmup=5), "")
                 else:
                     with ctx():
-                        results[key] = (median_ms(run, reps), "")
+                        results[key] = (median_ms(run, reps, warmup=5), "")
             except Exception as e:  # this backend cannot run this form
-                results[key] = (None, str(e).splitlines()[0][:60] if str(e) else type(e).__name__)
+                results[key] = (None, error_note(e))
     del q, k, v, k_rep, v_rep
     torch.cuda.empty_cache()
     return results
@@ -91,8 +67,7 @@ def time_torch(keys, rows, heads, kv_heads, dim, reps):
 def run_ours(bench, lengths, rows, heads, kv_heads, dim, reps):
     cmd = [bench, "--lengths", ",".join(map(str, lengths)), "--rows", str(rows), "--heads", str(heads),
            "--kv-heads", str(kv_heads), "--dim", str(dim), "--reps", str(reps), "--csv"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return {int(row["keys"]): row for row in csv.DictReader(io.StringIO(out))}
+    return {int(row["keys"]): row for row in csv.DictReader(io.StringIO(bench_output(cmd)))}
 
 
 def main():
@@ -107,7 +82,7 @@ def main():
     ap.add_argument("--json")
     a = ap.parse_args()
     lengths = [int(x) for x in a.lengths.split(",")]
-    print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}; decode step: {a.rows} row(s), heads "
+    print(f"{device_line()}decode step: {a.rows} row(s), heads "
           f"{a.heads}/{a.kv_heads} dim {a.dim} bf16, median of {a.reps}", flush=True)
     ours = run_ours(a.bench, lengths, a.rows, a.heads, a.kv_heads, a.dim, a.reps)
     rows = []
@@ -149,9 +124,7 @@ def main():
           "relative L2 of their capture sums and row values (fp32: ~1e-6); top-1 keys that differ: "
           f"{', '.join(str(r['capture_top1_differ']) for r in rows)}.")
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump(dict(device=torch.cuda.get_device_name(), torch=torch.__version__, rows=a.rows,
-                           results=rows), f, indent=1)
+        write_json(a.json, rows=a.rows, results=rows)
     return 0
 
 

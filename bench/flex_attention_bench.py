@@ -20,9 +20,7 @@ target block_sparse_bench).
 import argparse
 import csv
 import io
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -30,27 +28,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-
-def median_ms(fn, reps, warmup=3):
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(reps):
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        stop.record()
-        stop.synchronize()
-        times.append(start.elapsed_time(stop))
-    times.sort()
-    return times[len(times) // 2]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_bench_support import bench_output, device_line, error_note, median_ms, write_json  # noqa: E402
 
 
 def run_ours(a, pattern_dir):
     cmd = [a.bench, "--lengths", a.lengths, "--densities", a.densities, "--heads", str(a.heads), "--kv-heads",
            str(a.kv_heads), "--dim", str(a.dim), "--reps", str(a.reps), "--csv", "--patterns", pattern_dir]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    out = bench_output(cmd)
     kernel_part, _, eval_part = out.partition("\n\n")
     rows = list(csv.DictReader(io.StringIO(kernel_part)))
     evals = list(csv.DictReader(io.StringIO(eval_part.strip()))) if eval_part.strip() else []
@@ -77,7 +62,7 @@ def flex_ms(q, k, v, pattern, reps):
             ms = median_ms(lambda: flex(q, k, v, block_mask=mask, enable_gqa=True), reps)
             return ms, f"blocks {block}"
         except Exception as e:  # this torch cannot run that block size
-            last_error = str(e).splitlines()[0][:60] if str(e) else type(e).__name__
+            last_error = error_note(e)
             torch.cuda.empty_cache()
     return None, last_error
 
@@ -93,7 +78,7 @@ def main():
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--json")
     a = ap.parse_args()
-    print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}; B=1 heads {a.heads}/{a.kv_heads} "
+    print(f"{device_line()}B=1 heads {a.heads}/{a.kv_heads} "
           f"dim {a.dim} bf16 causal, median of {a.reps}", flush=True)
     with tempfile.TemporaryDirectory() as pattern_dir:
         ours, evals = run_ours(a, pattern_dir)
@@ -145,9 +130,7 @@ def main():
             print(f"{float(e['density']):>8.3f} {float(e['real_density']):>7.4f} {float(e['evaluate_ms']):>12.2f} "
                   f"{float(e['mean_recall']):>12.4f} {float(e.get('pack_ms') or 'nan'):>13.2f}")
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump(dict(device=torch.cuda.get_device_name(), torch=torch.__version__, rows=results, evaluate=evals),
-                      f, indent=1)
+        write_json(a.json, rows=results, evaluate=evals)
     return 0
 
 

@@ -3,60 +3,38 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 
 #include "kernels/cuda/attention_capture_kernels.h"
 #include "kernels/error.h"
+#include "tests/support/scoped_environment.h"
 
 namespace cuda = attnscope::kernels::cuda;
 using attnscope::kernels::DType;
-
-namespace {
-
-// Sets (or, with nullptr, unsets) an environment variable for the object's lifetime.
-class ScopedVariable {
- public:
-  ScopedVariable(const char* name, const char* value) : name_(name) {
-    const char* old = std::getenv(name);
-    had_old_ = old != nullptr;
-    if (had_old_) old_ = old;
-    value != nullptr ? setenv(name, value, 1) : unsetenv(name);
-  }
-  ScopedVariable(const ScopedVariable&) = delete;
-  ScopedVariable& operator=(const ScopedVariable&) = delete;
-  ~ScopedVariable() { had_old_ ? setenv(name_, old_.c_str(), 1) : unsetenv(name_); }
-
- private:
-  const char* name_;
-  bool had_old_ = false;
-  std::string old_;
-};
-
-}  // namespace
+using attnscope::testing::ScopedEnvironment;
 
 TEST_CASE("The capture kernel comes from ATTNSCOPE_CAPTURE_KERNEL, else ATTNSCOPE_FLASH_KERNEL",
           "[capture][dispatch]") {
   using Catch::Contains;
   {
     // Neither set: the Hopper kernel where it can run.
-    const ScopedVariable capture("ATTNSCOPE_CAPTURE_KERNEL", nullptr), flash("ATTNSCOPE_FLASH_KERNEL", nullptr);
+    const ScopedEnvironment capture("ATTNSCOPE_CAPTURE_KERNEL", nullptr), flash("ATTNSCOPE_FLASH_KERNEL", nullptr);
     CHECK(cuda::capture_kernel_from_environment() == cuda::FlashKernel::Automatic);
   }
   {
-    const ScopedVariable capture("ATTNSCOPE_CAPTURE_KERNEL", nullptr), flash("ATTNSCOPE_FLASH_KERNEL", "portable");
+    const ScopedEnvironment capture("ATTNSCOPE_CAPTURE_KERNEL", nullptr), flash("ATTNSCOPE_FLASH_KERNEL", "portable");
     CHECK(cuda::capture_kernel_from_environment() == cuda::FlashKernel::Portable);
   }
   {
-    const ScopedVariable capture("ATTNSCOPE_CAPTURE_KERNEL", "hopper"), flash("ATTNSCOPE_FLASH_KERNEL", "portable");
+    const ScopedEnvironment capture("ATTNSCOPE_CAPTURE_KERNEL", "hopper"), flash("ATTNSCOPE_FLASH_KERNEL", "portable");
     CHECK(cuda::capture_kernel_from_environment() == cuda::FlashKernel::Hopper);
   }
   {
-    const ScopedVariable capture("ATTNSCOPE_CAPTURE_KERNEL", "auto"), flash("ATTNSCOPE_FLASH_KERNEL", "portable");
+    const ScopedEnvironment capture("ATTNSCOPE_CAPTURE_KERNEL", "auto"), flash("ATTNSCOPE_FLASH_KERNEL", "portable");
     CHECK(cuda::capture_kernel_from_environment() == cuda::FlashKernel::Automatic);
   }
   {
-    const ScopedVariable capture("ATTNSCOPE_CAPTURE_KERNEL", "Hopper"), flash("ATTNSCOPE_FLASH_KERNEL", nullptr);
+    const ScopedEnvironment capture("ATTNSCOPE_CAPTURE_KERNEL", "Hopper"), flash("ATTNSCOPE_FLASH_KERNEL", nullptr);
     CHECK_THROWS_WITH(cuda::capture_kernel_from_environment(), Contains("ATTNSCOPE_CAPTURE_KERNEL"));
   }
 }

@@ -137,6 +137,28 @@ inline double reference_score(const Problem& p, int head, int64_t pos, int64_t k
   return dot * p.scale();
 }
 
+// The rest of a reference row from r.probs holding the scores of keys [k0, k0 + size)
+// and their largest: softmax, lse, and the output and sum of p |v| over v ([keys]
+// [kv_heads * dim], KV head kvh).
+inline void finish_reference_row(ReferenceRow& r, double max, int64_t k0, const std::vector<float>& v, int kv_heads,
+                                 int kvh, int dim) {
+  double sum = 0;
+  for (double& x : r.probs) sum += (x = std::exp(x - max));
+  for (double& x : r.probs) x /= sum;
+  r.lse = max + std::log(sum);
+  r.out.assign(std::size_t(dim), 0.0);
+  r.magnitude.assign(std::size_t(dim), 0.0);
+  const int64_t end = k0 + int64_t(r.probs.size());
+  for (int64_t key = k0; key < end; ++key) {
+    const double w = r.probs[std::size_t(key - k0)];
+    for (int d = 0; d < dim; ++d) {
+      const double x = v[std::size_t((key * kv_heads + kvh) * dim + d)];
+      r.out[std::size_t(d)] += w * x;
+      r.magnitude[std::size_t(d)] += w * std::fabs(x);
+    }
+  }
+}
+
 inline ReferenceRow reference_row(const Problem& p, int head, int64_t pos) {
   const int kvh = head / (p.heads / p.kv_heads);
   const int64_t k0 = p.first_key(pos);
@@ -144,20 +166,7 @@ inline ReferenceRow reference_row(const Problem& p, int head, int64_t pos) {
   r.probs.resize(std::size_t(pos - k0 + 1));
   double max = -1e300;
   for (int64_t key = k0; key <= pos; ++key) max = std::max(max, r.probs[std::size_t(key - k0)] = reference_score(p, head, pos, key));
-  double sum = 0;
-  for (double& x : r.probs) sum += (x = std::exp(x - max));
-  for (double& x : r.probs) x /= sum;
-  r.lse = max + std::log(sum);
-  r.out.assign(std::size_t(p.dim), 0.0);
-  r.magnitude.assign(std::size_t(p.dim), 0.0);
-  for (int64_t key = k0; key <= pos; ++key) {
-    const double w = r.probs[std::size_t(key - k0)];
-    for (int d = 0; d < p.dim; ++d) {
-      const double v = p.v[std::size_t((key * p.kv_heads + kvh) * p.dim + d)];
-      r.out[std::size_t(d)] += w * v;
-      r.magnitude[std::size_t(d)] += w * std::fabs(v);
-    }
-  }
+  finish_reference_row(r, max, k0, p.v, p.kv_heads, kvh, p.dim);
   return r;
 }
 

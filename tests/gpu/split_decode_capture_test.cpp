@@ -12,14 +12,13 @@
 #include <sstream>
 #include <string>
 
-#include "kernels/cpu/cpu_backend.h"
 #include "kernels/cuda/attention_capture_pass.h"
 #include "kernels/cuda/flash_attention.h"
 #include "kernels/cuda/split_decode.h"
 #include "tests/gpu/attention_device_problem.h"
 #include "tests/gpu/capture_comparison.h"
+#include "tests/gpu/capture_cpu_side.h"
 #include "tests/gpu/split_decode_support.h"
-#include "tests/unit/kernels/kernel_test_support.h"
 
 using namespace attnscope::testing::gpu;
 namespace cuda = attnscope::kernels::cuda;
@@ -52,24 +51,7 @@ void run_case(const Case& c, uint32_t seed) {
   INFO(describe(c));
   const Problem p = make_problem(c.heads, c.kv_heads, c.dim, c.total, c.window, c.dtype, seed);
 
-  // CPU: the same rounded values as float tensors, q as a column view of a wider tensor.
-  auto cpu = k::make_cpu_backend();
-  const int64_t qw = int64_t(c.heads) * c.dim, kvw = int64_t(c.kv_heads) * c.dim;
-  std::vector<float> fused(std::size_t(c.total * (qw + 8)), 0.0f);
-  for (int64_t r = 0; r < c.total; ++r) std::copy_n(p.q.begin() + r * qw, qw, fused.begin() + r * (qw + 8));
-  const k::Tensor q_cpu = attnscope::testing::make_tensor(*cpu, c.total, qw + 8, fused).column_slice(0, qw);
-  const k::Tensor k_cpu = attnscope::testing::make_tensor(*cpu, c.total, kvw, p.k);
-  const k::Tensor v_cpu = attnscope::testing::make_tensor(*cpu, c.total, kvw, p.v);
-  k::Tensor out_cpu = cpu->allocate(c.total, qw);
-
-  std::vector<k::HeadAccumulator> cpu_acc(c.captured.size()), gpu_acc(c.captured.size());
-  k::AttentionCapture cpu_capture{c.options, std::vector<k::HeadAccumulator*>(std::size_t(c.heads), nullptr)};
-  k::AttentionCapture gpu_capture = cpu_capture;
-  for (std::size_t i = 0; i < c.captured.size(); ++i) {
-    cpu_acc[i].head = gpu_acc[i].head = c.captured[i];
-    cpu_capture.heads[std::size_t(c.captured[i])] = &cpu_acc[i];
-    gpu_capture.heads[std::size_t(c.captured[i])] = &gpu_acc[i];
-  }
+  CaptureSides sides(p, c.captured, c.options);
 
   DeviceProblem device(p);
   cuda::CaptureWorkspace workspace;
@@ -78,19 +60,19 @@ void run_case(const Case& c, uint32_t seed) {
   for (int64_t n : c.chunks) {
     INFO("call rows [" << first << ", " << first + n << ")");
     const k::AttentionShape shape{c.heads, c.kv_heads, c.dim, first, c.window, float(p.scale())};
-    k::Tensor o = out_cpu.row_slice(first, n);
-    cpu->attention(q_cpu.row_slice(first, n), k_cpu.row_slice(0, first + n), v_cpu.row_slice(0, first + n), shape, o,
-                   &cpu_capture, nullptr);
+    k::Tensor o = sides.out_cpu.row_slice(first, n);
+    sides.cpu->attention(sides.q_cpu.row_slice(first, n), sides.k_cpu.row_slice(0, first + n),
+                         sides.v_cpu.row_slice(0, first + n), shape, o, &sides.cpu_capture, nullptr);
 
     device.fill_caches(first + n);
     cuda::FlashAttentionParams params = device.params(first, n, workspace.lse_buffer(c.heads, n));
     params.decode_workspace = &decode_workspace;
     CHECK(cuda::split_decode_capture_chosen(params) == (n <= 16));
     cuda::flash_attention_forward(params, nullptr);
-    cuda::capture_attention(params, gpu_capture, workspace, nullptr);
+    cuda::capture_attention(params, sides.gpu_capture, workspace, nullptr);
     first += n;
   }
-  for (std::size_t i = 0; i < c.captured.size(); ++i) compare(p, gpu_acc[i], cpu_acc[i]);
+  sides.compare_heads(p);
 }
 
 k::CaptureOptions options(int64_t sink, int64_t local, int64_t pool, bool exact, int64_t exact_limit) {

@@ -90,17 +90,25 @@ class PoisonedLse : public DeviceArray<float> {
   void poison() { upload(std::vector<float>(size(), std::numeric_limits<float>::quiet_NaN())); }
 };
 
+// A problem on the device with its poisoned lse, a split-KV workspace, and the params of
+// its call (lse and workspace set).
+struct DecodeCall {
+  DeviceDecodeProblem device;
+  cuda::SplitDecodeWorkspace workspace;
+  PoisonedLse lse;
+  cuda::FlashAttentionParams params;
+  explicit DecodeCall(const DecodeProblem& p) : device(p), lse(p), params(device.params(lse.data())) {
+    params.decode_workspace = &workspace;
+  }
+};
+
 void run_case(const Case& c, uint32_t seed) {
   INFO(describe(c));
   const DecodeProblem p = make_decode_problem(c.heads, c.kv_heads, c.dim, c.keys, c.n, c.window, c.dtype, seed);
-  const DeviceDecodeProblem device(p);
-  cuda::SplitDecodeWorkspace workspace;
-  PoisonedLse lse(p);
-  cuda::FlashAttentionParams params = device.params(lse.data());
-  params.decode_workspace = &workspace;
-  cuda::split_decode_forward(params, nullptr);
+  DecodeCall call(p);
+  cuda::split_decode_forward(call.params, nullptr);
   cuda_check(cudaDeviceSynchronize(), "split forward");
-  check_outputs(p, device, lse.download(), 0, p.heads);
+  check_outputs(p, call.device, call.lse.download(), 0, p.heads);
 }
 
 }  // namespace
@@ -144,16 +152,12 @@ TEST_CASE("Split-KV decode forward writes only the heads of its range", "[gpu][a
   for (const auto& [begin, count] : {std::pair{1, 6}, std::pair{5, 2}, std::pair{0, 3}}) {
     INFO("heads [" << begin << ", " << begin + count << ")");
     const DecodeProblem p = make_decode_problem(8, 2, 64, 700, 7, 0, DType::BF16, 9700 + uint32_t(begin));
-    const DeviceDecodeProblem device(p);
-    cuda::SplitDecodeWorkspace workspace;
-    PoisonedLse lse(p);
-    cuda::FlashAttentionParams params = device.params(lse.data());
-    params.decode_workspace = &workspace;
-    params.head_begin = begin;
-    params.head_count = count;
-    cuda::split_decode_forward(params, nullptr);
+    DecodeCall call(p);
+    call.params.head_begin = begin;
+    call.params.head_count = count;
+    cuda::split_decode_forward(call.params, nullptr);
     cuda_check(cudaDeviceSynchronize(), "split forward");
-    check_outputs(p, device, lse.download(), begin, begin + count);
+    check_outputs(p, call.device, call.lse.download(), begin, begin + count);
   }
 }
 
@@ -174,18 +178,14 @@ TEST_CASE("Split-KV decode forward gives the same bits on every run", "[gpu][att
   ATTNSCOPE_REQUIRE_CUDA_DEVICE();
   // The splits are merged in a fixed order (no atomics): a repeated call must not differ.
   const DecodeProblem p = make_decode_problem(32, 8, 128, 20000, 1, 0, DType::BF16, 9900);
-  const DeviceDecodeProblem device(p);
-  cuda::SplitDecodeWorkspace workspace;
-  PoisonedLse lse(p);
-  cuda::FlashAttentionParams params = device.params(lse.data());
-  params.decode_workspace = &workspace;
-  cuda::split_decode_forward(params, nullptr);
-  const std::vector<uint16_t> first = device.download_out_bits();
-  const std::vector<float> first_lse = lse.download();
+  DecodeCall call(p);
+  cuda::split_decode_forward(call.params, nullptr);
+  const std::vector<uint16_t> first = call.device.download_out_bits();
+  const std::vector<float> first_lse = call.lse.download();
   for (int run = 0; run < 3; ++run) {
-    cuda::split_decode_forward(params, nullptr);
-    CHECK(device.download_out_bits() == first);
-    const std::vector<float> again = lse.download();
+    cuda::split_decode_forward(call.params, nullptr);
+    CHECK(call.device.download_out_bits() == first);
+    const std::vector<float> again = call.lse.download();
     CHECK(std::equal(again.begin(), again.end(), first_lse.begin(),
                      [](float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }));
   }
@@ -195,29 +195,25 @@ TEST_CASE("CUDA attention forward takes the split path for decode steps unless A
           "[gpu][attention][decode]") {
   ATTNSCOPE_REQUIRE_CUDA_DEVICE();
   const DecodeProblem p = make_decode_problem(8, 2, 128, 3000, 1, 0, DType::BF16, 9950);
-  DeviceDecodeProblem device(p);
-  cuda::SplitDecodeWorkspace workspace;
-  PoisonedLse lse(p);
-  cuda::FlashAttentionParams params = device.params(lse.data());
-  params.decode_workspace = &workspace;
+  DecodeCall call(p);
   for (const char* value : {"rows", "split"}) {
     INFO("ATTNSCOPE_DECODE_KERNEL=" << value);
     const ScopedEnvironment scoped("ATTNSCOPE_DECODE_KERNEL", value);
     const bool split = std::string(value) == "split";
-    CHECK(cuda::split_decode_chosen(params, cuda::FlashKernel::Automatic) == split);
+    CHECK(cuda::split_decode_chosen(call.params, cuda::FlashKernel::Automatic) == split);
     // A kernel the caller names is what runs.
-    CHECK_FALSE(cuda::split_decode_chosen(params, cuda::FlashKernel::Portable));
-    device.poison_out();
-    lse.poison();
-    cuda::flash_attention_forward(params, nullptr);
+    CHECK_FALSE(cuda::split_decode_chosen(call.params, cuda::FlashKernel::Portable));
+    call.device.poison_out();
+    call.lse.poison();
+    cuda::flash_attention_forward(call.params, nullptr);
     cuda_check(cudaDeviceSynchronize(), "forward");
     // Only the split path reserves room in the workspace ("rows" runs first).
-    CHECK((workspace.bytes() > 0) == split);
-    check_outputs(p, device, lse.download(), 0, p.heads);
+    CHECK((call.workspace.bytes() > 0) == split);
+    check_outputs(p, call.device, call.lse.download(), 0, p.heads);
   }
   // Without a workspace the per-head kernels run the call.
-  params.decode_workspace = nullptr;
-  CHECK_FALSE(cuda::split_decode_chosen(params, cuda::FlashKernel::Automatic));
+  call.params.decode_workspace = nullptr;
+  CHECK_FALSE(cuda::split_decode_chosen(call.params, cuda::FlashKernel::Automatic));
 }
 
 TEST_CASE("Split-KV decode forward runs the Dense heads of a ruled decode step", "[gpu][attention][decode]") {
@@ -228,15 +224,11 @@ TEST_CASE("Split-KV decode forward runs the Dense heads of a ruled decode step",
                                        HeadRule::dense(), HeadRule::dense(),   HeadRule::dense(),
                                        HeadRule::sink_window(4, 16), HeadRule::dense()};
   const DecodeProblem p = make_decode_problem(8, 2, 64, 900, 3, 0, DType::BF16, 9970);
-  const DeviceDecodeProblem device(p);
-  cuda::SplitDecodeWorkspace workspace;
-  PoisonedLse lse(p);
-  cuda::FlashAttentionParams params = device.params(lse.data());
-  params.decode_workspace = &workspace;
-  cuda::flash_attention_forward_with_rules(params, k::AttentionRules{rules}, nullptr);
+  DecodeCall call(p);
+  cuda::flash_attention_forward_with_rules(call.params, k::AttentionRules{rules}, nullptr);
   cuda_check(cudaDeviceSynchronize(), "forward with rules");
-  CHECK(workspace.bytes() > 0);
-  const std::vector<float> out = device.download_out(), lse_host = lse.download();
+  CHECK(call.workspace.bytes() > 0);
+  const std::vector<float> out = call.device.download_out(), lse_host = call.lse.download();
   for (int h = 0; h < p.heads; ++h) {
     if (rules[std::size_t(h)].kind != k::HeadRuleKind::Dense) continue;
     INFO("head " << h);
@@ -244,14 +236,15 @@ TEST_CASE("Split-KV decode forward runs the Dense heads of a ruled decode step",
       const ReferenceRow ref = decode_reference_row(p, h, r);
       CHECK(std::fabs(lse_host[std::size_t(h * p.n + r)] - ref.lse) <= kForwardLseBound);
       for (int d = 0; d < p.dim; ++d) {
-        const double err = std::fabs(out[std::size_t(r * device.out_stride() + h * p.dim + d)] - ref.out[std::size_t(d)]);
+        const double err =
+            std::fabs(out[std::size_t(r * call.device.out_stride() + h * p.dim + d)] - ref.out[std::size_t(d)]);
         REQUIRE(err <= forward_element_bound(p.dtype) * ref.magnitude[std::size_t(d)] + 1e-6);
       }
     }
   }
   // The ablated head is zeros (its rows exist: the rule writes them).
   for (int64_t r = 0; r < p.n; ++r)
-    for (int d = 0; d < p.dim; ++d) REQUIRE(out[std::size_t(r * device.out_stride() + 2 * p.dim + d)] == 0.0f);
+    for (int d = 0; d < p.dim; ++d) REQUIRE(out[std::size_t(r * call.device.out_stride() + 2 * p.dim + d)] == 0.0f);
 }
 
 // Runs without a GPU: the names and the call-only part of the choice.
