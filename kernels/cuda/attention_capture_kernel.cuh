@@ -29,6 +29,7 @@
 
 #include "kernels/cuda/attention_capture_args.h"
 #include "kernels/cuda/attention_capture_layout.h"
+#include "kernels/cuda/capture_row_statistics.cuh"
 #include "kernels/cuda/flash_attention_tile.cuh"
 
 namespace attnscope::kernels::cuda::detail {
@@ -398,30 +399,11 @@ __global__ void __launch_bounds__(Tile<HeadDim>::kThreads, 2)
   // Per-row results: sum over the 4 lanes of a row; top-1 by (score, lowest key).
 #pragma unroll
   for (int a = 0; a < 4; ++a) {
-    float ent = entropy[a], sk = sink[a], lc = local[a], bs = best[a];
-    int bk = best_key[a];
+    RowStatistics r{entropy[a], sink[a], local[a], best[a], best_key[a]};
 #pragma unroll
-    for (int mask = 1; mask <= 2; mask <<= 1) {
-      ent += __shfl_xor_sync(0xffffffffu, ent, mask);
-      sk += __shfl_xor_sync(0xffffffffu, sk, mask);
-      lc += __shfl_xor_sync(0xffffffffu, lc, mask);
-      const float other = __shfl_xor_sync(0xffffffffu, bs, mask);
-      const int other_key = __shfl_xor_sync(0xffffffffu, bk, mask);
-      if (other > bs || (other == bs && other_key < bk)) {
-        bs = other;
-        bk = other_key;
-      }
-    }
+    for (int mask = 1; mask <= 2; mask <<= 1) combine_with_lane(r, mask);
     const int row = row0 + warp * G::kWarpRows + g + 8 * a;
-    if (t == 0 && row < args.n) {
-      const int64_t at = int64_t(slot) * args.row_stride + row;
-      args.row_entropy[at] = -ent * kLn2;
-      args.row_top1[at] = bk;
-      if (args.statistics) {
-        args.row_sink[at] = sk;
-        args.row_local[at] = lc;
-      }
-    }
+    if (t == 0 && row < args.n) store_row_statistics(args, int64_t(slot) * args.row_stride + row, r);
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "kernels/cuda/attention_capture_args.h"
 #include "kernels/cuda/attention_capture_kernels.h"
+#include "kernels/cuda/attention_operands.h"
 #include "kernels/cuda/attention_capture_pass.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/flash_attention_launch.h"
@@ -161,7 +162,7 @@ void run_capture_pass(const FlashAttentionParams& a, const CapturePassRequest& r
   args.first_position = int(a.first_position);
   args.window = int(std::min<int64_t>(a.sliding_window, layout.key_count + 1));
   args.group = a.num_heads / a.num_kv_heads;
-  args.scale_log2 = a.scale * 1.4426950408889634f;  // log2(e)
+  args.scale_log2 = a.scale * detail::kLog2e;
   args.statistics = request.statistics;
   // Thresholds past every position behave alike; clamping keeps the kernel's int sums in range.
   args.sink_tokens = int(std::min<int64_t>(request.sink_tokens, layout.key_count + 1));

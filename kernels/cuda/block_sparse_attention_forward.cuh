@@ -35,20 +35,13 @@
 
 #include "kernels/cuda/block_sparse_attention.h"
 #include "kernels/cuda/flash_attention_tile.cuh"
+#include "kernels/cuda/flash_warp_steps.cuh"
 
 namespace attnscope::kernels::cuda::detail {
 
-struct BlockSparseArgs {
-  const void* q;
-  const void* k;
-  const void* v;
-  void* out;       // may be null
+struct BlockSparseArgs : AttentionOperands {  // out and lse may be null
   float* out_f32;  // may be null
-  float* lse;      // may be null
-  int64_t q_stride, k_stride, v_stride, out_stride, out_f32_stride, lse_stride;
-  int n, first_position, window;  // positions fit in 32 bits (checked by the dispatcher)
-  int group;                      // query heads per KV head
-  float scale_log2;               // scale * log2(e)
+  int64_t out_f32_stride;
   const int32_t* heads;
   const int32_t* block_offsets;
   const int2* blocks;
@@ -145,29 +138,7 @@ __global__ void __launch_bounds__(SparseTile<HeadDim>::kThreads, 4) block_sparse
 
     // S = Q K^T for this warp's 32 rows and the block's 64 keys.
     float s[2][8][4];
-#pragma unroll
-    for (int m = 0; m < 2; ++m)
-#pragma unroll
-      for (int j = 0; j < 8; ++j)
-#pragma unroll
-        for (int c = 0; c < 4; ++c) s[m][j][c] = 0.0f;
-#pragma unroll
-    for (int ks = 0; ks < G::kKSteps; ++ks) {
-      uint32_t a[2][4];
-#pragma unroll
-      for (int m = 0; m < 2; ++m)
-        ldmatrix_x4(a[m], sQ + a_fragment_offset<D>(warp * kWarpRows + m * 16, ks * 16, lane));
-#pragma unroll
-      for (int np = 0; np < 4; ++np) {
-        uint32_t b[4];
-        ldmatrix_x4(b, sK + b_fragment_offset<D>(np * 16, ks * 16, lane));
-#pragma unroll
-        for (int m = 0; m < 2; ++m) {
-          mma_16816<T>(s[m][2 * np], a[m], b[0], b[1]);
-          mma_16816<T>(s[m][2 * np + 1], a[m], b[2], b[3]);
-        }
-      }
-    }
+    warp_scores<D, T>(s, sQ, sK, warp * kWarpRows, lane);
 
     // Drop what the set does not keep: the bits of a partial block, and keys past a row's
     // position or before the model's window (only where the block crosses them).
@@ -191,35 +162,7 @@ __global__ void __launch_bounds__(SparseTile<HeadDim>::kThreads, 4) block_sparse
       }
     }
 
-    // Online softmax in the log2 domain (the forward's arithmetic).
-#pragma unroll
-    for (int a = 0; a < 4; ++a) {
-      const int m = a >> 1, c0 = 2 * (a & 1);
-      float mx = -INFINITY;
-#pragma unroll
-      for (int j = 0; j < 8; ++j) mx = fmaxf(mx, fmaxf(s[m][j][c0], s[m][j][c0 + 1]));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-      const float new_max = fmaxf(row_max[a], mx * args.scale_log2);
-      const float use_max = new_max == -INFINITY ? 0.0f : new_max;  // row fully dropped so far
-      const float alpha = exp2_approx(row_max[a] - use_max);
-      row_max[a] = new_max;
-      float sum = 0.0f;
-#pragma unroll
-      for (int j = 0; j < 8; ++j)
-#pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          const float p = exp2_approx(fmaf(s[m][j][c0 + e], args.scale_log2, -use_max));
-          s[m][j][c0 + e] = p;
-          sum += p;
-        }
-      row_sum[a] = row_sum[a] * alpha + sum;
-#pragma unroll
-      for (int j = 0; j < kDimTiles; ++j) {
-        acc_o[m][j][c0] *= alpha;
-        acc_o[m][j][c0 + 1] *= alpha;
-      }
-    }
+    online_softmax_step(s, row_max, row_sum, acc_o, args.scale_log2);
 
     cp_async_wait<0>();
     __syncthreads();  // V landed; every warp is done with K and the bits
@@ -231,28 +174,7 @@ __global__ void __launch_bounds__(SparseTile<HeadDim>::kThreads, 4) block_sparse
       cp_async_commit();
     }
 
-    // O += P V: P's accumulator layout is the A layout of a 16-key step.
-#pragma unroll
-    for (int kk = 0; kk < 4; ++kk) {
-      uint32_t p[2][4];
-#pragma unroll
-      for (int m = 0; m < 2; ++m) {
-        p[m][0] = pack2<T>(s[m][2 * kk][0], s[m][2 * kk][1]);
-        p[m][1] = pack2<T>(s[m][2 * kk][2], s[m][2 * kk][3]);
-        p[m][2] = pack2<T>(s[m][2 * kk + 1][0], s[m][2 * kk + 1][1]);
-        p[m][3] = pack2<T>(s[m][2 * kk + 1][2], s[m][2 * kk + 1][3]);
-      }
-#pragma unroll
-      for (int dp = 0; dp < D / 16; ++dp) {
-        uint32_t b[4];
-        ldmatrix_x4_trans(b, sV + v_fragment_offset<D>(kk * 16, dp * 16, lane));
-#pragma unroll
-        for (int m = 0; m < 2; ++m) {
-          mma_16816<T>(acc_o[m][2 * dp], p[m], b[0], b[1]);
-          mma_16816<T>(acc_o[m][2 * dp + 1], p[m], b[2], b[3]);
-        }
-      }
-    }
+    accumulate_pv<D, T>(acc_o, s, sV, lane);
   }
   if (end == begin) {  // no kept block (never from a KeptKeysBuilder): Q's copy must land first
     cp_async_wait<0>();
@@ -285,16 +207,7 @@ __global__ void __launch_bounds__(SparseTile<HeadDim>::kThreads, 4) block_sparse
   if (args.out == nullptr) return;
   __syncwarp();
   T* out = static_cast<T*>(args.out) + int64_t(row0 + warp * kWarpRows) * args.out_stride + int64_t(head) * D;
-  constexpr int kChunks = D / 8;
-#pragma unroll
-  for (int i = 0; i < kChunks; ++i) {
-    const int index = i * 32 + lane;
-    const int r = index / kChunks, chunk = index % kChunks;
-    if (row0 + warp * kWarpRows + r < args.n) {
-      const uint4 value = *reinterpret_cast<const uint4*>(staging + (r * G::kPitch + chunk * 8) * 2);
-      *reinterpret_cast<uint4*>(out + int64_t(r) * args.out_stride + chunk * 8) = value;
-    }
-  }
+  store_staged_rows<D, T>(out, args.out_stride, staging, args.n - (row0 + warp * kWarpRows), lane);
 }
 
 // Host side: one launch over every set of the call.
@@ -302,24 +215,9 @@ template <int HeadDim, typename T>
 void launch_block_sparse_forward(const BlockSparseParams& params, cudaStream_t stream) {
   const FlashAttentionParams& p = params.attention;
   BlockSparseArgs args{};
-  args.q = p.q;
-  args.k = p.k;
-  args.v = p.v;
-  args.out = p.out;
+  fill_attention_operands(args, p);
   args.out_f32 = params.out_f32;
-  args.lse = p.lse;
-  args.q_stride = p.q_stride;
-  args.k_stride = p.k_stride;
-  args.v_stride = p.v_stride;
-  args.out_stride = p.out_stride;
   args.out_f32_stride = params.out_f32_stride;
-  args.lse_stride = p.lse_stride;
-  args.n = int(p.n);
-  args.first_position = int(p.first_position);
-  // A window past every position sees what no window sees; clamping keeps int sums in range.
-  args.window = int(std::min<int64_t>(p.sliding_window, p.first_position + p.n + 1));
-  args.group = p.num_heads / p.num_kv_heads;
-  args.scale_log2 = p.scale * kLog2e;
   args.heads = params.kept.heads;
   args.block_offsets = params.kept.block_offsets;
   args.blocks = reinterpret_cast<const int2*>(params.kept.blocks);

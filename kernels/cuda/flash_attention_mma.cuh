@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "kernels/cuda/attention_operands.h"  // kLog2e, kLn2
+
 namespace attnscope::kernels::cuda::detail {
 
 __device__ __forceinline__ uint32_t smem_address(const void* p) {
@@ -90,8 +92,5 @@ __device__ __forceinline__ float log2_approx(float x) {
   asm("lg2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
   return y;
 }
-
-constexpr float kLog2e = 1.4426950408889634f;
-constexpr float kLn2 = 0.6931471805599453f;
 
 }  // namespace attnscope::kernels::cuda::detail

@@ -87,22 +87,7 @@ void split_decode_forward(const FlashAttentionParams& p, CUstream_st* stream) {
   const split_decode::KeyTiles tiles = split_decode::call_key_tiles(p.first_position, p.n, p.sliding_window);
 
   detail::SplitForwardArgs args{};
-  args.q = p.q;
-  args.k = p.k;
-  args.v = p.v;
-  args.out = p.out;
-  args.lse = p.lse;
-  args.q_stride = p.q_stride;
-  args.k_stride = p.k_stride;
-  args.v_stride = p.v_stride;
-  args.out_stride = p.out_stride;
-  args.lse_stride = p.lse_stride;
-  args.n = int(p.n);
-  args.first_position = int(p.first_position);
-  // A window past every position sees what no window sees; clamping keeps int sums in range.
-  args.window = int(std::min<int64_t>(p.sliding_window, p.first_position + p.n + 1));
-  args.group = group;
-  args.scale_log2 = p.scale * 1.4426950408889634f;  // log2(e)
+  detail::fill_attention_operands(args, p);
   args.head_begin = p.head_begin;
   args.head_end = head_end;
   args.rows = split_decode::cta_rows(p.n, group);

@@ -5,19 +5,12 @@
 #include <cstdint>
 
 #include "kernels/cuda/attention_capture_args.h"
+#include "kernels/cuda/attention_operands.h"
 #include "kernels/cuda/split_decode_plan.h"
 
 namespace attnscope::kernels::cuda::detail {
 
-struct SplitForwardArgs {
-  const void* q;
-  const void* k;
-  const void* v;
-  void* out;
-  float* lse;
-  int64_t q_stride, k_stride, v_stride, out_stride, lse_stride;
-  int n, first_position, window, group;
-  float scale_log2;
+struct SplitForwardArgs : AttentionOperands {
   int head_begin, head_end;
   split_decode::CtaRows rows;
   split_decode::ForwardUnits units;

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 
+#include "kernels/cuda/capture_row_statistics.cuh"
 #include "kernels/cuda/split_decode_args.h"
 #include "kernels/cuda/split_decode_tile.cuh"
 
@@ -44,11 +45,6 @@ __device__ __forceinline__ float split_warp_sum(float v) {
 #pragma unroll
   for (int mask = 16; mask > 0; mask >>= 1) v += __shfl_xor_sync(0xffffffffu, v, mask);
   return v;
-}
-
-// Higher score, or the same score at a lower key.
-__device__ __forceinline__ bool better_top1(float score, int key, float best, int best_key) {
-  return score > best || (score == best && key < best_key);
 }
 
 template <int HeadDim, typename T>
@@ -224,27 +220,18 @@ __global__ void __launch_bounds__(128) split_decode_capture_kernel(const __grid_
   // Per row, over the quad's four lanes; one part per (split, key group).
 #pragma unroll
   for (int a = 0; a < 2; ++a) {
+    RowStatistics row{entropy[a], sink[a], local[a], best[a], best_key[a]};
 #pragma unroll
-    for (int mask = 1; mask <= 2; mask <<= 1) {
-      entropy[a] += __shfl_xor_sync(0xffffffffu, entropy[a], mask);
-      sink[a] += __shfl_xor_sync(0xffffffffu, sink[a], mask);
-      local[a] += __shfl_xor_sync(0xffffffffu, local[a], mask);
-      const float other = __shfl_xor_sync(0xffffffffu, best[a], mask);
-      const int other_key = __shfl_xor_sync(0xffffffffu, best_key[a], mask);
-      if (better_top1(other, other_key, best[a], best_key[a])) {
-        best[a] = other;
-        best_key[a] = other_key;
-      }
-    }
+    for (int mask = 1; mask <= 2; mask <<= 1) combine_with_lane(row, mask);
     if (t == 0 && valid[a]) {
       const int r = split_decode::cta_row(row_tile, lane, a);
       const int64_t plane = int64_t(args.slots) * n * args.parts;
       const int64_t at = split_decode::capture_part_index(slot[a], r % n, split * key_groups + key_group, n, args.parts);
-      args.partials[at] = entropy[a];
-      args.partials[plane + at] = sink[a];
-      args.partials[2 * plane + at] = local[a];
-      args.partials[3 * plane + at] = best[a];
-      reinterpret_cast<int32_t*>(args.partials)[4 * plane + at] = best_key[a];
+      args.partials[at] = row.entropy;
+      args.partials[plane + at] = row.sink;
+      args.partials[2 * plane + at] = row.local;
+      args.partials[3 * plane + at] = row.best;
+      reinterpret_cast<int32_t*>(args.partials)[4 * plane + at] = row.best_key;
     }
   }
 }
@@ -259,41 +246,24 @@ __global__ void __launch_bounds__(128) split_decode_capture_rows_kernel(const __
   if (row >= int64_t(args.slots) * c.n) return;
   const int64_t plane = int64_t(args.slots) * c.n * args.parts;
   const float* parts = args.partials + row * args.parts;
-  float entropy = 0.0f, sink = 0.0f, local = 0.0f, best = -INFINITY;
-  int best_key = 0x7fffffff;
+  RowStatistics sums{0.0f, 0.0f, 0.0f, -INFINITY, 0x7fffffff};
 #pragma unroll 4
   for (int part = lane; part < args.parts; part += 32) {
-    entropy += parts[part];
-    sink += parts[plane + part];
-    local += parts[2 * plane + part];
+    sums.entropy += parts[part];
+    sums.sink += parts[plane + part];
+    sums.local += parts[2 * plane + part];
     const float score = parts[3 * plane + part];
     const int key = reinterpret_cast<const int32_t*>(parts)[4 * plane + part];
-    if (better_top1(score, key, best, best_key)) {
-      best = score;
-      best_key = key;
+    if (better_top1(score, key, sums.best, sums.best_key)) {
+      sums.best = score;
+      sums.best_key = key;
     }
   }
 #pragma unroll
-  for (int mask = 16; mask > 0; mask >>= 1) {
-    entropy += __shfl_xor_sync(0xffffffffu, entropy, mask);
-    sink += __shfl_xor_sync(0xffffffffu, sink, mask);
-    local += __shfl_xor_sync(0xffffffffu, local, mask);
-    const float other = __shfl_xor_sync(0xffffffffu, best, mask);
-    const int other_key = __shfl_xor_sync(0xffffffffu, best_key, mask);
-    if (better_top1(other, other_key, best, best_key)) {
-      best = other;
-      best_key = other_key;
-    }
-  }
+  for (int mask = 16; mask > 0; mask >>= 1) combine_with_lane(sums, mask);
   if (lane != 0) return;
   const int64_t slot = row / c.n, r = row % c.n;
-  const int64_t at = slot * c.row_stride + r;
-  c.row_entropy[at] = -entropy * kLn2;
-  c.row_top1[at] = best_key;
-  if (c.statistics) {
-    c.row_sink[at] = sink;
-    c.row_local[at] = local;
-  }
+  store_row_statistics(c, slot * c.row_stride + r, sums);
 }
 
 template <int HeadDim, typename T>

@@ -71,14 +71,7 @@ struct HopperTile {
   static constexpr int kReleaseArrivals = kConsumers * 4;
 };
 
-struct HopperForwardArgs {
-  void* out;
-  float* lse;
-  int64_t out_stride, lse_stride;
-  int n, first_position, window;  // positions fit in 32 bits (checked by the dispatcher)
-  int group;                      // query heads per KV head
-  float scale_log2;               // scale * log2(e)
-};
+struct HopperForwardArgs : detail::AttentionOperands {};  // q, k and v come as tensor maps
 
 // Named barriers: 0 is __syncthreads; consumer c waits on kTurnBarrier + c for its turn
 // to issue products and on kEpilogueBarrier + c within its own epilogue.

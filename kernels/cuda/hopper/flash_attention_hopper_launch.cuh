@@ -27,16 +27,7 @@ void launch_flash_forward_hopper(const FlashAttentionParams& p, cudaStream_t str
       hopper::make_tile_map(p.v, kDType, int64_t(p.num_kv_heads) * HeadDim, keys, p.v_stride, G::kKeys);
 
   hopper::HopperForwardArgs args{};
-  args.out = p.out;
-  args.lse = p.lse;
-  args.out_stride = p.out_stride;
-  args.lse_stride = p.lse_stride;
-  args.n = int(p.n);
-  args.first_position = int(p.first_position);
-  // A window past every position sees what no window sees; clamping keeps int sums in range.
-  args.window = int(std::min<int64_t>(p.sliding_window, p.first_position + p.n + 1));
-  args.group = p.num_heads / p.num_kv_heads;
-  args.scale_log2 = p.scale * kLog2e;
+  fill_attention_operands(args, p);
 
   auto kernel = hopper::flash_forward_hopper_kernel<HeadDim, T>;
   check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, G::kSmemBytes),
