@@ -99,6 +99,16 @@ std::string table_names(sqlite3* connection, const std::string& where) {
   }
 }
 
+// At most the header page, no tables and no application id: a file that holds nothing,
+// what a run killed between creating the file (SQLite writes the header when it switches
+// to WAL) and committing the schema leaves. It is taken as a new store; a file with any
+// table or another program's id is not.
+bool holds_nothing(sqlite3* connection, const std::string& where) {
+  return scalar(connection, "PRAGMA page_count", where, "read the page count") <= 1 &&
+         scalar(connection, "SELECT count(*) FROM sqlite_master", where, "read the schema") == 0 &&
+         scalar(connection, "PRAGMA application_id", where, "read the application id") == 0;
+}
+
 void check_application_id(sqlite3* connection, const std::string& where) {
   const int64_t id = scalar(connection, "PRAGMA application_id", where, "read the application id");
   if (id == kApplicationId) return;
@@ -136,6 +146,7 @@ void check_migration_list(std::span<const Migration> migrations) {
 int inspect_existing(const std::filesystem::path& path, const std::string& where, std::span<const Migration> migrations) {
   try {
     ConnectionGuard guard{open_connection(path, where, SQLITE_OPEN_READONLY)};
+    if (holds_nothing(guard.connection, where)) return 0;
     check_application_id(guard.connection, where);
     check_integrity(guard.connection, where);
     const int version = read_version(guard.connection, where);
@@ -214,8 +225,7 @@ Database Database::open(const std::filesystem::path& path, OpenMode mode, std::s
 void Database::migrate(std::span<const Migration> migrations) {
   Transaction transaction(*this);
   // Checked again under the write lock: another process may have created the file since.
-  const bool empty = scalar(connection_, "PRAGMA page_count", where_, "read the page count") <= 1 &&
-                     scalar(connection_, "SELECT count(*) FROM sqlite_master", where_, "read the schema") == 0;
+  const bool empty = holds_nothing(connection_, where_);
   if (!empty) check_application_id(connection_, where_);
   version_ = empty ? 0 : read_version(connection_, where_);
   const int latest = latest_version(migrations);

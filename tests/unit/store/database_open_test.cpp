@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 
 #include <array>
 #include <fstream>
@@ -78,6 +79,36 @@ TEST_CASE("an empty file becomes a store when opened for writing", "[store][open
   t::write_bytes(path, "");
   REQUIRE_THROWS_WITH(Database::open(path, OpenMode::ReadOnly), Contains("empty file"));
   REQUIRE(Database::open(path).schema_version() == store::latest_version(store::store_migrations()));
+}
+
+TEST_CASE("a file a killed run left with only SQLite's header becomes a store", "[store][open]") {
+  // What a SIGKILL between the switch to WAL and the schema's commit leaves (cli.kill hit
+  // it on a fast machine): one page, no tables, application id 0.
+  t::TempDir dir;
+  const auto path = dir / "half.db";
+  {
+    sqlite3* connection = nullptr;
+    REQUIRE(sqlite3_open(path.string().c_str(), &connection) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(connection, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(connection);
+  }
+  REQUIRE(std::filesystem::file_size(path) > 0);
+  REQUIRE_THROWS_WITH(Database::open(path, OpenMode::ReadOnly), Contains(path.string()) && Contains("schema version 0"));
+  const auto db = Database::open(path);
+  REQUIRE(db.schema_version() == store::latest_version(store::store_migrations()));
+  REQUIRE(scalar_text(db, "PRAGMA application_id") == std::to_string(store::kApplicationId));
+}
+
+TEST_CASE("an SQLite file with no tables but another program's id is refused", "[store][open][refuse]") {
+  t::TempDir dir;
+  const auto path = dir / "theirs.db";
+  {
+    sqlite3* connection = nullptr;
+    REQUIRE(sqlite3_open(path.string().c_str(), &connection) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(connection, "PRAGMA application_id = 1234", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(connection);
+  }
+  require_refused(path, "application_id 0x000004d2");
 }
 
 TEST_CASE("read-only opening of a missing file is an error and creates nothing", "[store][open]") {
