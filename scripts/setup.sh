@@ -16,7 +16,7 @@ done
 packages=(
   build-essential cmake ninja-build pkg-config git
   libpcre2-dev libicu-dev libopenblas-openmp-dev nlohmann-json3-dev libsqlite3-dev zlib1g-dev catch2 liblua5.4-dev
-  qt6-base-dev qt6-charts-dev qt6-svg-dev libimgui-dev libstb-dev
+  qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-svg-dev libimgui-dev libstb-dev
   xvfb xauth
 )
 
