@@ -5,7 +5,8 @@ prompts of a run, and each prompt's own split into the model's part and the metr
 beside Retrieval_Head's algorithm on transformers eager (the JSON lines
 bench/retrieval_head_eager.py printed), and the speed-up where both ran.
 
-  python3 bench/profile_bench_table.py --db OUT/profile.db --theirs-log OUT/theirs.log [--json table.json]
+  python3 bench/profile_bench_table.py --db OUT/profile.db --theirs-log OUT/theirs.log \
+      [--theirs-eager-log OUT/theirs_eager.log] [--json table.json]
 
 Only the standard library: sqlite3 and json.
 """
@@ -80,6 +81,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", required=True)
     ap.add_argument("--theirs-log", required=True)
+    ap.add_argument("--theirs-eager-log", help="the same with --prefill eager (the issue's wording of the baseline)")
     ap.add_argument("--json")
     args = ap.parse_args()
     try:
@@ -88,16 +90,19 @@ def main():
         print(f"profile_bench_table: cannot read {args.db}: {e}", file=sys.stderr)
         our, runs = {}, []
     their, errors = theirs(args.theirs_log)
+    eager, eager_errors = theirs(args.theirs_eager_log) if args.theirs_eager_log else ({}, [])
 
     rows = []
-    for length in sorted(set(our) | set(their)):
-        o, t = our.get(length, []), their.get(length, [])
-        ours_s, theirs_s = mean([u["seconds"] for u in o]), mean(t)
+    for length in sorted(set(our) | set(their) | set(eager)):
+        o, t, te = our.get(length, []), their.get(length, []), eager.get(length, [])
+        ours_s, theirs_s, eager_s = mean([u["seconds"] for u in o]), mean(t), mean(te)
         rows.append({"length": length, "ours_prompts": len(o), "ours_s": ours_s,
                      "ours_model_s": mean([u["model"] for u in o]), "ours_prefill_s": mean([u["prefill"] for u in o]),
                      "ours_answer_s": mean([u["answer"] for u in o]), "ours_metrics_s": mean([u["metrics"] for u in o]),
                      "theirs_prompts": len(t), "theirs_s": theirs_s,
-                     "speedup": theirs_s / ours_s if ours_s and theirs_s else None})
+                     "speedup": theirs_s / ours_s if ours_s and theirs_s else None,
+                     "theirs_eager_prompts": len(te), "theirs_eager_s": eager_s,
+                     "speedup_eager": eager_s / ours_s if ours_s and eager_s else None})
 
     print("== profile vs Retrieval_Head (transformers eager), seconds per needle prompt")
     print("ours: attnscope-cli profile --device cuda, every per-prompt metric (capture of every head, 50-token")
@@ -105,29 +110,37 @@ def main():
     print("model's part (prefill + answer + capture; prefill to the last prompt row's logits, answer: the")
     print("decode steps and the capture's finish, from stores that record them) and the metrics'.")
     print("theirs: retrieval_head_eager.py (sdpa prefill, eager decode with output_attentions, per-head top-1")
-    print("loop), seconds per test.")
+    print("loop), seconds per test; eager: the same with an eager prefill (--prefill eager).")
     print(f"{'length':>7} {'ours n':>6} {'ours s':>8} {'model s':>8} {'prefill s':>9} {'answer s':>8} "
-          f"{'metrics s':>9} {'theirs n':>8} {'theirs s':>8} {'speed-up':>8}")
+          f"{'metrics s':>9} {'theirs n':>8} {'theirs s':>8} {'speed-up':>8} {'eager n':>7} {'eager s':>8} "
+          f"{'speed-up':>8}")
+    times = lambda v: fmt(v, 1) + ("x" if v else "")  # noqa: E731
     for r in rows:
         print(f"{r['length']:>7} {r['ours_prompts']:>6} {fmt(r['ours_s']):>8} {fmt(r['ours_model_s']):>8} "
               f"{fmt(r['ours_prefill_s']):>9} {fmt(r['ours_answer_s']):>8} "
               f"{fmt(r['ours_metrics_s']):>9} {r['theirs_prompts']:>8} {fmt(r['theirs_s']):>8} "
-              f"{fmt(r['speedup'], 1) + ('x' if r['speedup'] else ''):>8}")
-    both = [r for r in rows if r["speedup"]]
-    if both:
-        worst = min(r["speedup"] for r in both)
-        verdict = "met" if worst >= TARGET else "NOT met"
-        print(f"target >= {TARGET:.0f}x per prompt where both run: {verdict} (lowest {worst:.1f}x)")
-    else:
-        print("target: no length ran on both sides")
+              f"{times(r['speedup']):>8} {r['theirs_eager_prompts']:>7} {fmt(r['theirs_eager_s']):>8} "
+              f"{times(r['speedup_eager']):>8}")
+    for key, name in (("speedup", "sdpa prefill"), ("speedup_eager", "eager prefill")):
+        both = [r for r in rows if r[key]]
+        if both:
+            worst = min(r[key] for r in both)
+            verdict = "met" if worst >= TARGET else "NOT met"
+            print(f"target >= {TARGET:.0f}x per prompt where both run, theirs with {name}: {verdict} "
+                  f"(lowest {worst:.1f}x, at {', '.join(str(r['length']) for r in both)} tokens)")
+        else:
+            print(f"target, theirs with {name}: no length ran on both sides")
     for r in runs:
         print(f"run {r['run']}: {r['status']}, {r['needle_prompts']} needle prompts of lengths {r['lengths']}, "
               f"{r['units']} units")
     for e in errors:
         print("theirs:", e)
+    for e in eager_errors:
+        print("theirs eager:", e)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"rows": rows, "runs": runs, "theirs_errors": errors, "target": TARGET}, f, indent=1)
+            json.dump({"rows": rows, "runs": runs, "theirs_errors": errors, "theirs_eager_errors": eager_errors,
+                       "target": TARGET}, f, indent=1)
         print()
 
 

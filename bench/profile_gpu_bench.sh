@@ -13,13 +13,15 @@
 #   checkpoint   bench/make_random_checkpoint.py --shape llama3-8b into /tmp (16 GB; kept
 #                while warm), with the Llama 3 tokenizer.json copied in (it has none)
 #   theirs       retrieval_head_eager.py on THEIRS_LENGTHS x THEIRS_DEPTHS (first needle)
+#   theirs eager the same with eager attention in the prefill too (--prefill eager) on
+#                THEIRS_EAGER_LENGTHS x THEIRS_EAGER_DEPTHS, up to where it runs out of memory
 #   ours subset  the profile on the same subset, so that the table has both sides even
 #                when the full grid cannot finish
 #   ours grid    the profile on LENGTHS x DEPTHS with whatever time is left; stopped by
 #                SIGINT at the limit (the run is marked interrupted and keeps its prompts)
 # A cold machine spends most of a call building and writing the checkpoint: run it again
 # while warm to give the grid the whole call (the table says which lengths completed).
-# Files back under $OUT: build.log, checkpoint.log, theirs.log, ours.log (progress and
+# Files back under $OUT: build.log, checkpoint.log, theirs.log, theirs_eager.log, ours.log (progress and
 # the profile's summaries), profile.db (the store: every prompt with its timings; read it
 # with runs show or sqlite3), table.json.
 set -uo pipefail
@@ -35,6 +37,8 @@ LENGTHS=${LENGTHS:-3277,6554,9830,13107,16384,19661,22938,26214,29491,32768}
 DEPTHS=${DEPTHS:-0,11,22,33,44,56,67,78,89,100}
 THEIRS_LENGTHS=${THEIRS_LENGTHS:-3277,16384,32768}
 THEIRS_DEPTHS=${THEIRS_DEPTHS:-0,56,100}
+THEIRS_EAGER_LENGTHS=${THEIRS_EAGER_LENGTHS:-3277,9830,13107,16384,32768}
+THEIRS_EAGER_DEPTHS=${THEIRS_EAGER_DEPTHS:-56}
 STREAMING_LENGTH=${STREAMING_LENGTH:-1024}  # the probe: 1025 forwards of this many tokens
 mkdir -p "$out"
 summary=()
@@ -102,9 +106,13 @@ fi
 cp "$tokenizer" "$ckpt/tokenizer.json"
 
 prompts=sample_data/prompts
-step theirs "$(limit 150)" "$out/theirs.log" python3 bench/retrieval_head_eager.py --model "$ckpt" \
-  --tokenizer "$tokenizer" --needles "$prompts/needles.jsonl" --haystack "$prompts/haystack.txt" \
-  --lengths "$THEIRS_LENGTHS" --depths "$THEIRS_DEPTHS" --needle-count 1
+theirs=(python3 bench/retrieval_head_eager.py --model "$ckpt" --tokenizer "$tokenizer"
+  --needles "$prompts/needles.jsonl" --haystack "$prompts/haystack.txt" --needle-count 1)
+step theirs "$(limit 150)" "$out/theirs.log" "${theirs[@]}" --lengths "$THEIRS_LENGTHS" --depths "$THEIRS_DEPTHS"
+# The wording of the baseline: eager attention in the prefill too (n x n scores per
+# layer), up to the length where it runs out of memory; one depth a length.
+step "theirs eager" "$(limit 120)" "$out/theirs_eager.log" "${theirs[@]}" --prefill eager \
+  --lengths "$THEIRS_EAGER_LENGTHS" --depths "$THEIRS_EAGER_DEPTHS"
 
 # ours: Retrieval_Head's prompt template and needle, one store for both runs. The subset
 # computes every per-prompt metric (the per-run ones, the streaming probe and the
@@ -119,7 +127,8 @@ step "ours grid" "$(($(limit 600) - 25))" "$out/ours.log" "${profile[@]}" --leng
   --metrics all --streaming-length "$STREAMING_LENGTH"
 
 echo
-python3 bench/profile_bench_table.py --db "$out/profile.db" --theirs-log "$out/theirs.log" --json "$out/table.json" \
+python3 bench/profile_bench_table.py --db "$out/profile.db" --theirs-log "$out/theirs.log" \
+  --theirs-eager-log "$out/theirs_eager.log" --json "$out/table.json" \
   2>&1 | tee -a "$out/ours.log"
 failed=0
 for line in "${summary[@]}"; do

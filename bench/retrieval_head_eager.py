@@ -4,8 +4,10 @@ retrieval_head_detection.py does it (nightdessert/Retrieval_Head, FORMATS.md 4.1
 written again here over transformers: per (length, depth) test, the haystack is
 trimmed to the length minus a 200-token buffer, the needle inserted at the last period
 before the depth, "Based on the content of the book, Question: ...\\nAnswer:" appended;
-all but the last prompt token are prefilled with sdpa, then up to 50 greedy steps run
-with eager attention and output_attentions=True, and after every step each layer's and
+all but the last prompt token are prefilled with sdpa (as the original, whose prefill is
+flash attention; --prefill eager prefills with transformers' eager attention instead, the
+baseline as the profiling issue words it, which holds each layer's n x n scores), then up
+to 50 greedy steps run with eager attention and output_attentions=True, and after every step each layer's and
 query head's top-1 key of the new row is compared with the needle span (1 / span length
 when it lies there and its token is the one just generated); the scores count when the
 answer's ROUGE-1 recall is above 0.5. The head loop runs on the GPU tensors one head at
@@ -15,9 +17,10 @@ Prints one JSON line per test (seconds, and the parts: prefill, decode, scoring)
 summary line; --json FILE keeps them.
   python3 bench/retrieval_head_eager.py --model DIR --tokenizer tokenizer.json \\
       --needles sample_data/prompts/needles.jsonl --haystack sample_data/prompts/haystack.txt \\
-      --lengths 1024,4096 --depths 0,50,100 [--needle-count 1] [--json out.json]
+      --lengths 1024,4096 --depths 0,50,100 [--needle-count 1] [--prefill sdpa|eager] [--json out.json]
 """
 import argparse
+import gc
 import json
 import re
 import sys
@@ -80,7 +83,7 @@ def find_span(ids, needle_ids):
     return -1, -1
 
 
-def run_test(model, tok, ids, span, answer, newline_ids, torch):
+def run_test(model, tok, ids, span, answer, newline_ids, torch, prefill):
     device = next(model.parameters()).device
     layers, heads = model.config.num_hidden_layers, model.config.num_attention_heads
     prompt = torch.tensor([ids], device=device)
@@ -88,7 +91,7 @@ def run_test(model, tok, ids, span, answer, newline_ids, torch):
     torch.cuda.synchronize()
     start = time.perf_counter()
     with torch.no_grad():
-        set_attention(model, "sdpa")
+        set_attention(model, prefill)
         out = model(input_ids=prompt[:, :-1], use_cache=True, logits_to_keep=1)
         torch.cuda.synchronize()
         prefilled = time.perf_counter()
@@ -130,6 +133,8 @@ def main():
     ap.add_argument("--lengths", required=True)
     ap.add_argument("--depths", default="0,50,100")
     ap.add_argument("--needle-count", type=int, default=1)
+    ap.add_argument("--prefill", choices=["sdpa", "eager"], default="sdpa",
+                    help="attention of the prompt's prefill (the decode steps are always eager)")
     ap.add_argument("--json")
     args = ap.parse_args()
 
@@ -140,23 +145,32 @@ def main():
     needles = [json.loads(line) for line in open(args.needles) if line.strip()][: args.needle_count]
     haystack = open(args.haystack).read()
     newline_ids = {i for i in tok.encode("\n", add_special_tokens=False)}
-    results = []
+    results, oom_at = [], None
     for length in [int(x) for x in args.lengths.split(",")]:
         for depth in [float(x) for x in args.depths.split(",")]:
             for needle in needles:
                 ids, span = build_prompt(tok, haystack, needle["needle"], needle["question"], length, depth)
-                try:
-                    r = run_test(model, tok, ids, span, needle["answer"], newline_ids, torch)
-                except torch.OutOfMemoryError as e:
-                    r = {"error": "out of memory: " + str(e).split(".")[0]}
-                    torch.cuda.empty_cache()
-                r.update({"length": length, "tokens": len(ids), "depth": depth, "needle_span": list(span)})
+                if oom_at is not None and length >= oom_at:
+                    r = {"error": f"skipped: out of memory at {oom_at} tokens"}
+                else:
+                    failure = None
+                    try:
+                        r = run_test(model, tok, ids, span, needle["answer"], newline_ids, torch, args.prefill)
+                    except torch.OutOfMemoryError as e:
+                        failure = str(e).split(".")[0]
+                    if failure is not None:  # outside the handler: its traceback holds the tensors
+                        r, oom_at = {"error": "out of memory: " + failure}, length
+                        gc.collect()
+                        torch.cuda.empty_cache()
+                r.update({"length": length, "tokens": len(ids), "depth": depth, "needle_span": list(span),
+                          "prefill": args.prefill})
                 print(json.dumps(r), flush=True)
                 results.append(r)
     done = [r for r in results if "seconds" in r]
     if done:
         mean = sum(r["seconds"] for r in done) / len(done)
-        print(json.dumps({"summary": "retrieval_head_eager", "tests": len(done), "mean_seconds_per_test": mean,
+        print(json.dumps({"summary": "retrieval_head_eager", "prefill": args.prefill, "tests": len(done),
+                          "mean_seconds_per_test": mean,
                           "device": torch.cuda.get_device_name(0)}))
     if args.json:
         json.dump(results, open(args.json, "w"), indent=1)
