@@ -43,6 +43,15 @@ void require_refused(const std::filesystem::path& path, const std::string& what)
   }
 }
 
+// A file that SQLite itself made by running `sql` on a new connection, outside the store.
+void make_raw_sqlite(const std::filesystem::path& path, const char* sql) {
+  sqlite3* connection = nullptr;
+  REQUIRE(sqlite3_open(path.string().c_str(), &connection) == SQLITE_OK);
+  const int rc = sqlite3_exec(connection, sql, nullptr, nullptr, nullptr);
+  sqlite3_close(connection);
+  REQUIRE(rc == SQLITE_OK);
+}
+
 std::string scalar_text(const Database& db, std::string_view sql) {
   auto statement = db.prepare(sql);
   REQUIRE(statement.step("read"));
@@ -86,12 +95,7 @@ TEST_CASE("a file a killed run left with only SQLite's header becomes a store", 
   // it on a fast machine): one page, no tables, application id 0.
   t::TempDir dir;
   const auto path = dir / "half.db";
-  {
-    sqlite3* connection = nullptr;
-    REQUIRE(sqlite3_open(path.string().c_str(), &connection) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(connection, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(connection);
-  }
+  make_raw_sqlite(path, "PRAGMA journal_mode = WAL");
   REQUIRE(std::filesystem::file_size(path) > 0);
   REQUIRE_THROWS_WITH(Database::open(path, OpenMode::ReadOnly), Contains(path.string()) && Contains("schema version 0"));
   const auto db = Database::open(path);
@@ -102,12 +106,7 @@ TEST_CASE("a file a killed run left with only SQLite's header becomes a store", 
 TEST_CASE("an SQLite file with no tables but another program's id is refused", "[store][open][refuse]") {
   t::TempDir dir;
   const auto path = dir / "theirs.db";
-  {
-    sqlite3* connection = nullptr;
-    REQUIRE(sqlite3_open(path.string().c_str(), &connection) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(connection, "PRAGMA application_id = 1234", nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(connection);
-  }
+  make_raw_sqlite(path, "PRAGMA application_id = 1234");
   require_refused(path, "application_id 0x000004d2");
 }
 
