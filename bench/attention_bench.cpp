@@ -4,7 +4,7 @@
 // --csv (bench/attention_vs_sdpa.py runs this beside PyTorch's SDPA).
 //
 //   attention_bench [--lengths 4096,16384,32768,65536] [--heads 32] [--kv-heads 8]
-//                   [--dim 128] [--dtype bf16|f16] [--reps 20] [--merge] [--csv]
+//                   [--dim 128] [--dtype bf16|f16] [--reps 20] [--merge] [--chunk ROWS] [--csv]
 //
 // Inputs are random (never zeros); sets smaller than 256 MiB are rotated three ways so
 // that repeated runs do not time the L2 cache. Each run is timed with CUDA events; the
@@ -14,7 +14,9 @@
 // diff: the largest relative L2 difference of column, diagonal and pooled sums and of
 // row entropies; top-1 keys that differ). --merge also times downloading the capture
 // results and merging them into accumulators on the host (what a captured prefill pays
-// per call).
+// per call). --chunk ROWS also times the forward and the capture as a chunked prefill
+// calls them (ROWS query rows a call, each against every earlier key) and prints a line
+// per length with both totals beside the one-call times.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -49,6 +51,7 @@ using attnscope::bench::median_ms;
 
 struct Options : attnscope::bench::AttentionBenchOptions {
   bool merge = false;
+  int64_t chunk = 0;  // 0: no chunked timing
 };
 
 Options parse(int argc, char** argv) {
@@ -56,9 +59,15 @@ Options parse(int argc, char** argv) {
   o.lengths = {4096, 16384, 32768, 65536};
   o.reps = 20;
   attnscope::bench::parse_attention_options(
-      argc, argv, o, [&](const std::string& arg, const std::function<std::string()>&) {
-        if (arg != "--merge") return false;
-        o.merge = true;
+      argc, argv, o, [&](const std::string& arg, const std::function<std::string()>& value) {
+        if (arg == "--merge") {
+          o.merge = true;
+        } else if (arg == "--chunk") {
+          o.chunk = std::stoll(value());
+          if (o.chunk <= 0) throw std::runtime_error("--chunk takes a positive number of rows");
+        } else {
+          return false;
+        }
         return true;
       });
   return o;
@@ -208,6 +217,31 @@ int main(int argc, char** argv) try {
       k::CaptureOptions options;
       for (int h = 0; h < o.heads; ++h) cuda::merge_capture_results(results, h, options, acc[std::size_t(h)]);
       merge = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
+    if (o.chunk > 0 && o.chunk < n && !o.csv) {
+      // The calls of a chunked prefill: rows [c0, c0 + chunk) against keys [0, c0 + chunk).
+      auto chunk_params = [&](int i, int64_t c0) {
+        cuda::FlashAttentionParams p = params(i);
+        p.q = static_cast<const uint16_t*>(p.q) + c0 * p.q_stride;
+        p.out = static_cast<uint16_t*>(p.out) + c0 * p.out_stride;
+        p.lse = lse + c0;  // lse_stride stays n
+        p.n = std::min(o.chunk, n - c0);
+        p.first_position = c0;
+        return p;
+      };
+      const double fwd_chunked = median_ms(o.reps, [&](int i) {
+        for (int64_t c0 = 0; c0 < n; c0 += o.chunk) cuda::flash_attention_forward(chunk_params(i, c0), nullptr, chosen);
+      });
+      for (int s = 0; s < sets; ++s)
+        for (int64_t c0 = 0; c0 < n; c0 += o.chunk) cuda::flash_attention_forward(chunk_params(s, c0), nullptr, chosen);
+      const ScopedCaptureKernel scoped(capture_kernel);
+      const double cap_chunked = median_ms(o.reps, [&](int i) {
+        for (int64_t c0 = 0; c0 < n; c0 += o.chunk) cuda::run_capture_pass(chunk_params(i, c0), request, workspace, nullptr);
+      });
+      std::printf("%8lld in chunks of %lld rows: forward %.3f ms (one call %.3f), capture %.3f ms (one call %.3f), "
+                  "cap/fwd %.3f (one call %.3f)\n",
+                  (long long)n, (long long)o.chunk, fwd_chunked, fwd, cap_chunked, capture, cap_chunked / fwd_chunked,
+                  capture / fwd);
     }
     if (o.csv)
       std::printf("%lld,%d,%d,%d,%.4f,%.1f,%.4f,%.1f,%.2e,%.2e,%s,%.4f,%.1f,%.4f,%.3f,%.1f,%s,%.4f,%.4f,%.2e,%lld\n",
