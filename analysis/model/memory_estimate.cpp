@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "analysis/model/architecture.h"
+#include "kernels/cuda/split_decode_plan.h"
 
 namespace attnscope::model {
 
@@ -27,6 +28,18 @@ uint64_t capture_bytes_per_head(int64_t context, const kernels::CaptureOptions& 
     bytes += rows * (rows + 1) / 2 * 4;
   }
   return bytes;
+}
+
+uint64_t split_decode_forward_bytes(const ModelSpec& spec) {
+  namespace sd = kernels::cuda::split_decode;
+  // The fewest CTAs per split (one per KV head) give the most splits.
+  const int64_t splits = sd::max_split_count(spec.num_kv_heads, kLargestSmCount);
+  return uint64_t(sd::forward_workspace_floats(int64_t(spec.num_heads) * sd::kMaxRows, splits, spec.head_dim)) * 4;
+}
+
+uint64_t split_decode_capture_bytes(const ModelSpec& spec) {
+  namespace sd = kernels::cuda::split_decode;
+  return uint64_t(sd::capture_workspace_bound(spec.num_heads, sd::kMaxRows, kLargestSmCount)) * 4;
 }
 
 namespace {
@@ -87,7 +100,7 @@ MemoryEstimate estimate_memory(const ModelSpec& spec, const MemoryEstimateOption
   // float32.
   const uint64_t logit_rows = o.logits_of_every_row ? chunk : 1;
   const uint64_t logit_bytes = logit_rows * uint64_t(spec.vocab_size) * (dtype + 4);
-  e.activations = layer_bytes + scratch_bytes + logit_bytes;
+  e.activations = layer_bytes + scratch_bytes + logit_bytes + (cuda ? split_decode_forward_bytes(spec) : 0);
 
   const auto heads = uint64_t(std::max<int64_t>(o.captured_heads, 0));
   e.capture = heads * capture_bytes_per_head(o.context_length, o.capture);
@@ -96,7 +109,8 @@ MemoryEstimate estimate_memory(const ModelSpec& spec, const MemoryEstimateOption
     // head for the run (DeviceKeySums). Pinned host: the sets' copies, and one layer's
     // per-key sums when they come back.
     e.capture_workspace =
-        kCaptureStagingSets * capture_pass_bytes(spec, chunk, context, o.capture) + heads * context * 16;
+        kCaptureStagingSets * (capture_pass_bytes(spec, chunk, context, o.capture) + split_decode_capture_bytes(spec)) +
+        heads * context * 16;
     e.capture_staging = kCaptureStagingSets * 4 * capture_call_floats(spec, chunk, context, o.capture) +
                         uint64_t(spec.num_heads) * context * 16;
   }

@@ -29,7 +29,7 @@ struct MemoryEstimate {
   ComputeTarget target = ComputeTarget::Cpu;
   uint64_t weights = 0;            // parameters in the compute dtype
   uint64_t kv_cache = 0;           // 2 * layers * kv_heads * head_dim * context * dtype
-  uint64_t activations = 0;        // one chunk's layer buffers, attention scratch and logits
+  uint64_t activations = 0;        // one chunk's layer buffers, attention scratch, logits (Cuda: split-KV partials)
   // Cuda: the capture's device buffers: the capture pass's results of one layer's call
   // in each staging set, and the fp64 column and diagonal sums of every captured head.
   uint64_t capture_workspace = 0;
@@ -43,6 +43,16 @@ struct MemoryEstimate {
   // What host memory must hold: everything on Cpu, the accumulators and staging on Cuda.
   uint64_t host() const { return target == ComputeTarget::Cpu ? total() : capture + capture_staging; }
 };
+
+// Cuda: the split-KV decode path's device buffers (kernels/cuda/split_decode.h), which
+// grow to their largest call and do not depend on the context. Bounds, not the device's
+// exact figures: the splits are those of the largest GPU this backend runs on
+// (kLargestSmCount). The forward's partials: kMaxRows rows of every query head, split for
+// two CTAs on each SM (one buffer, counted in the activations). The capture's partials
+// of every head of a layer (one in each capture staging set's workspace).
+constexpr int kLargestSmCount = 144;  // H100 SXM/H200 132, L40S 142, A100 108
+uint64_t split_decode_forward_bytes(const ModelSpec& spec);
+uint64_t split_decode_capture_bytes(const ModelSpec& spec);
 
 // Bytes the accumulators of one captured head hold after `context` tokens.
 uint64_t capture_bytes_per_head(int64_t context, const kernels::CaptureOptions& options);

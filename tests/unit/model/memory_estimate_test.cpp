@@ -90,10 +90,12 @@ TEST_CASE("on the GPU the accumulators stay in host memory and the capture pass 
   options.capture.pool_block = 64;
   options.target = m::ComputeTarget::Cuda;
   const m::MemoryEstimate e = m::estimate_memory(spec, options);
-  // Per layer call: 32 heads x (4 floats per row, 2 per key, 65 x 2048 pooled cells), in
-  // each of the 3 staging sets; and 2 doubles per key for each of the 1024 heads (2 GiB).
+  // Per layer call: 32 heads x (4 floats per row, 2 per key, 65 x 2048 pooled cells) and
+  // the split-KV capture's partials, in each of the 3 staging sets; and 2 doubles per key
+  // for each of the 1024 heads (2 GiB).
   const uint64_t call = 4 * 32 * (4 * 4096 + 65 * 2048);
-  CHECK(e.capture_workspace == 3 * (call + 4 * 32 * 2 * 131072) + uint64_t(1024) * 131072 * 16);
+  CHECK(e.capture_workspace == 3 * (call + 4 * 32 * 2 * 131072 + m::split_decode_capture_bytes(spec)) +
+                                   uint64_t(1024) * 131072 * 16);
   // Pinned: each set's copy of a call's rows and pooled map, one layer's per-key sums.
   CHECK(e.capture_staging == 3 * call + uint64_t(32) * 131072 * 16);
   CHECK(e.device() == e.weights + e.kv_cache + e.activations + e.capture_workspace);
@@ -164,6 +166,32 @@ TEST_CASE("activations follow the chunk and the architecture", "[memory]") {
   const uint64_t last_row = m::estimate_memory(spec, options).activations;
   options.logits_of_every_row = true;
   CHECK(m::estimate_memory(spec, options).activations - last_row == uint64_t(199) * 128256 * (4 + 4));
+}
+
+TEST_CASE("on the GPU the split-KV decode buffers are counted", "[memory]") {
+  const m::ModelSpec spec = llama3_8b();
+  // Forward partials: 32 heads x 16 rows, ceil(2 x 144 SMs / 8 KV heads) = 36 splits,
+  // 128 + 2 floats each.
+  CHECK(m::split_decode_forward_bytes(spec) == uint64_t(32) * 16 * 36 * 130 * 4);
+  // Capture partials: 5 planes of min(32 x 16 rows x 4 warps x 288 splits,
+  // 4 warps x 64 rows x (2 x 144 + 32)).
+  CHECK(m::split_decode_capture_bytes(spec) == uint64_t(5) * 4 * 64 * (288 + 32) * 4);
+  m::MemoryEstimateOptions options;
+  options.context_length = 4096;
+  options.captured_heads = 1024;
+  const m::MemoryEstimate cpu = m::estimate_memory(spec, options);
+  options.target = m::ComputeTarget::Cuda;
+  const m::MemoryEstimate gpu = m::estimate_memory(spec, options);
+  options.captured_heads = 0;
+  const m::MemoryEstimate uncaptured = m::estimate_memory(spec, options);
+  CHECK(uncaptured.capture_workspace == 0);
+  // The same activations but for the attention scratch (float32 scores on the CPU, lse and
+  // cuBLAS's workspace on the GPU), logits' dtype and the forward's partials.
+  const uint64_t scratch_and_logits_cpu = uint64_t(512) * 4096 * 4 + 128256 * (4 + 4);
+  const uint64_t scratch_and_logits_gpu = uint64_t(32) * 512 * 4 + (uint64_t(32) << 20) + 128256 * (2 + 4);
+  CHECK(gpu.activations - scratch_and_logits_gpu - m::split_decode_forward_bytes(spec) ==
+        (cpu.activations - scratch_and_logits_cpu) / 2);
+  CHECK(gpu.capture_workspace > 3 * m::split_decode_capture_bytes(spec));
 }
 
 TEST_CASE("byte counts read as binary units", "[memory]") {
