@@ -7,6 +7,8 @@
 #include <QVBoxLayout>
 #include <algorithm>
 
+#include "views/elided_label.h"
+
 namespace attnscope::views {
 
 AttentionMapPanel::AttentionMapPanel(QWidget* parent) : QWidget(parent) {
@@ -15,9 +17,10 @@ AttentionMapPanel::AttentionMapPanel(QWidget* parent) : QWidget(parent) {
   layout->setSpacing(2);
   auto* bar = new QHBoxLayout;
   bar->setContentsMargins(6, 4, 6, 0);
-  title_ = new QLabel(tr("No head selected"), this);
+  title_ = new ElidedLabel(tr("No head selected"), this);
   title_->setObjectName("mapTitle");
-  title_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // long titles are cut, not widening the window
+  // Long titles end in "…" (the tooltip has them whole) rather than widening the window.
+  title_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   bar->addWidget(title_, 1);
   bar->addWidget(new QLabel(tr("Scale"), this));
   scale_ = new QComboBox(this);
