@@ -31,6 +31,7 @@
 #include "kernels/cuda/attention_capture_layout.h"
 #include "kernels/cuda/capture_row_statistics.cuh"
 #include "kernels/cuda/flash_attention_tile.cuh"
+#include "kernels/cuda/flash_warp_steps.cuh"
 
 namespace attnscope::kernels::cuda::detail {
 
@@ -184,12 +185,7 @@ __global__ void __launch_bounds__(Tile<HeadDim>::kThreads, 2)
     const uint32_t sK = sK0 + uint32_t(buffer * G::kKVBytes);
 
     float s[2][8][4];
-#pragma unroll
-    for (int m = 0; m < 2; ++m)
-#pragma unroll
-      for (int j = 0; j < 8; ++j)
-#pragma unroll
-        for (int c = 0; c < 4; ++c) s[m][j][c] = 0.0f;
+    zero_fragments(s);
 #pragma unroll
     for (int ks = 0; ks < G::kKSteps; ++ks)
 #pragma unroll

@@ -92,12 +92,7 @@ __global__ void __launch_bounds__(Tile<HeadDim>::kThreads, 2) flash_forward_kern
   // Positions of this thread's four rows (a = 0..3: m tile a / 2, half a % 2).
   const int warp_pos = first_pos + warp * G::kWarpRows;
   float acc_o[2][kDimTiles][4];
-#pragma unroll
-  for (int m = 0; m < 2; ++m)
-#pragma unroll
-    for (int j = 0; j < kDimTiles; ++j)
-#pragma unroll
-      for (int c = 0; c < 4; ++c) acc_o[m][j][c] = 0.0f;
+  zero_fragments(acc_o);
   float row_max[4], row_sum[4];
 #pragma unroll
   for (int a = 0; a < 4; ++a) {

@@ -13,15 +13,21 @@
 
 namespace attnscope::kernels::cuda::detail {
 
-// S = Q K^T for the warp's rows [q_row0, q_row0 + 32) of the Q tile and the K tile's 64 keys.
-template <int D, typename T>
-__device__ __forceinline__ void warp_scores(float (&s)[2][8][4], uint32_t sQ, uint32_t sK, int q_row0, int lane) {
+// Zeroes a warp's accumulator fragments (two m16 tiles of N n8 tiles).
+template <int N>
+__device__ __forceinline__ void zero_fragments(float (&a)[2][N][4]) {
 #pragma unroll
   for (int m = 0; m < 2; ++m)
 #pragma unroll
-    for (int j = 0; j < 8; ++j)
+    for (int j = 0; j < N; ++j)
 #pragma unroll
-      for (int c = 0; c < 4; ++c) s[m][j][c] = 0.0f;
+      for (int c = 0; c < 4; ++c) a[m][j][c] = 0.0f;
+}
+
+// S = Q K^T for the warp's rows [q_row0, q_row0 + 32) of the Q tile and the K tile's 64 keys.
+template <int D, typename T>
+__device__ __forceinline__ void warp_scores(float (&s)[2][8][4], uint32_t sQ, uint32_t sK, int q_row0, int lane) {
+  zero_fragments(s);
 #pragma unroll
   for (int ks = 0; ks < D / 16; ++ks) {
     uint32_t a[2][4];
