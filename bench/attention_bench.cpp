@@ -17,6 +17,11 @@
 // per call). --chunk ROWS also times the forward and the capture as a chunked prefill
 // calls them (ROWS query rows a call, each against every earlier key) and prints a line
 // per length with both totals beside the one-call times.
+// Where the Hopper kernels run, also the capture as the backend runs it there: the
+// forward computing the rows' entropy and top-1 (fwd+rows) and the capture pass taking
+// them (cap rest); its cost over the plain forward is (fwd+rows - fwd + cap rest) / fwd
+// (cost/fwd), and its results are compared with the Hopper capture's alone (rows diff,
+// rows top1 !=).
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -139,7 +144,8 @@ int main(int argc, char** argv) try {
   if (o.csv) {
     std::printf("n,heads,kv_heads,dim,portable_ms,portable_tflops,hopper_ms,hopper_tflops,hopper_out_diff,"
                 "hopper_lse_diff,fwd_kernel,fwd_ms,fwd_tflops,capture_ms,capture_over_fwd,merge_ms,capture_kernel,"
-                "capture_portable_ms,capture_hopper_ms,capture_diff,capture_top1_differ\n");
+                "capture_portable_ms,capture_hopper_ms,capture_diff,capture_top1_differ,forward_rows_ms,"
+                "capture_rest_ms,rows_cost_over_fwd,rows_diff,rows_top1_differ\n");
   } else {
     std::printf("%s, %d SMs; B=1 heads %d/%d dim %d %s causal, median of %d\n", prop.name, prop.multiProcessorCount,
                 o.heads, o.kv_heads, o.dim, o.dtype == k::DType::BF16 ? "bf16" : "f16", o.reps);
@@ -207,6 +213,33 @@ int main(int argc, char** argv) try {
     }
     const double capture = capture_kernel == cuda::FlashKernel::Hopper ? capture_hopper : capture_portable;
 
+    // The capture with the rows from the forward (what CapturePipeline runs on sm_90).
+    double forward_rows = std::numeric_limits<double>::quiet_NaN(), capture_rest = forward_rows,
+           rows_diff = forward_rows;
+    int64_t rows_top1_differ = -1;
+    if (has_hopper && cuda::capture_hopper_unavailable(params(0)).empty()) {
+      const cuda::CaptureWorkspace::ForwardRows rows = workspace.forward_rows_buffer(o.heads, n);
+      auto with_rows = [&](int i) {
+        cuda::FlashAttentionParams p = params(i);
+        p.row_entropy = rows.entropy;
+        p.row_top1 = rows.top1;
+        return p;
+      };
+      forward_rows = median_ms(
+          o.reps, [&](int i) { cuda::flash_attention_forward(with_rows(i), nullptr, cuda::FlashKernel::Hopper); });
+      cuda::CapturePassRequest split = request;
+      split.rows_from_forward = true;
+      const ScopedCaptureKernel scoped(cuda::FlashKernel::Hopper);
+      // As above, the capture reads whatever the last forward of a set left; here all sets
+      // share the one rows buffer, which only the copy at the end of a CTA reads.
+      capture_rest = median_ms(o.reps, [&](int i) { cuda::run_capture_pass(with_rows(i), split, workspace, nullptr); });
+      const cuda::CaptureResults alone = results_of(cuda::FlashKernel::Hopper);
+      cuda::flash_attention_forward(with_rows(0), nullptr, cuda::FlashKernel::Hopper);
+      cuda::run_capture_pass(with_rows(0), split, workspace, nullptr);
+      std::tie(rows_diff, rows_top1_differ) = compare(alone, cuda::download_capture_results(workspace, nullptr));
+    }
+    const double rows_cost = (forward_rows - hopper + capture_rest) / hopper;
+
     double merge = 0;
     if (o.merge) {
       cuda::flash_attention_forward(params(0), nullptr, chosen);
@@ -244,15 +277,21 @@ int main(int argc, char** argv) try {
                   capture / fwd);
     }
     if (o.csv)
-      std::printf("%lld,%d,%d,%d,%.4f,%.1f,%.4f,%.1f,%.2e,%.2e,%s,%.4f,%.1f,%.4f,%.3f,%.1f,%s,%.4f,%.4f,%.2e,%lld\n",
+      std::printf("%lld,%d,%d,%d,%.4f,%.1f,%.4f,%.1f,%.2e,%.2e,%s,%.4f,%.1f,%.4f,%.3f,%.1f,%s,%.4f,%.4f,%.2e,%lld,"
+                  "%.4f,%.4f,%.3f,%.2e,%lld\n",
                   (long long)n, o.heads, o.kv_heads, o.dim, portable, tflops_of(portable), hopper, tflops_of(hopper),
                   out_diff, lse_diff, chosen == cuda::FlashKernel::Hopper ? "hopper" : "portable", fwd, tflops_of(fwd),
                   capture, capture / fwd, merge, capture_kernel == cuda::FlashKernel::Hopper ? "hopper" : "portable",
-                  capture_portable, capture_hopper, capture_diff, (long long)top1_differ);
+                  capture_portable, capture_hopper, capture_diff, (long long)top1_differ, forward_rows, capture_rest,
+                  rows_cost, rows_diff, (long long)rows_top1_differ);
     else
       std::printf("%8lld %11.3f %9.1f %10.3f %9.1f %9.2e %9.2e %9.3f %9.3f %9.3f %9.2e %7lld %9.1f\n", (long long)n,
                   portable, tflops_of(portable), hopper, tflops_of(hopper), out_diff, lse_diff, capture_portable,
                   capture_hopper, capture / fwd, capture_diff, (long long)top1_differ, merge);
+    if (!o.csv && !std::isnan(forward_rows))
+      std::printf("%8lld rows in the forward: fwd+rows %.3f ms (fwd %.3f), cap rest %.3f ms, cost/fwd %.3f, "
+                  "rows diff %.2e, rows top1 != %lld\n",
+                  (long long)n, forward_rows, hopper, capture_rest, rows_cost, rows_diff, (long long)rows_top1_differ);
     std::fflush(stdout);
   }
   return 0;

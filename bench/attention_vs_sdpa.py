@@ -7,7 +7,9 @@ block mask, compiled) at B=1, causal, bf16, then runs bench attention_bench on t
 same shapes and prints one table: our forward on each kernel (portable; Hopper where
 the device is compute capability 9.0), our capture pass (all heads) on each kernel and
 its time over the forward's (cap/fwd: the Hopper capture over the Hopper forward where
-both run, else what the backend picks), SDPA, the throughput ratio of each of our
+both run, else what the backend picks; rows/fwd: the capture as the backend runs it on
+sm_90, the forward computing the rows' entropy and top-1 and the pass the rest, its
+extra time over the plain forward), SDPA, the throughput ratio of each of our
 kernels to each torch variant and TFLOP/s (causal FLOPs: 4 D H n(n+1)/2). The Hopper
 kernels' results are compared with the portable ones' by the bench (out diff: relative
 L2 over sampled rows; cap diff: largest relative L2 of the capture's sums and entropies).
@@ -118,6 +120,10 @@ def main():
                                                          else cap_hopper / hopper),
                          capture_diff=float(mine["capture_diff"]),
                          capture_top1_differ=int(mine["capture_top1_differ"]),
+                         rows_cost_over_fwd=(None if math.isnan(float(mine["rows_cost_over_fwd"]))
+                                             else float(mine["rows_cost_over_fwd"])),
+                         forward_rows_ms=float(mine["forward_rows_ms"]), capture_rest_ms=float(mine["capture_rest_ms"]),
+                         rows_diff=float(mine["rows_diff"]), rows_top1_differ=int(mine["rows_top1_differ"]),
                          torch={k: dict(ms=v[0], note=v[1], tflops=(flops / v[0] / 1e9 if v[0] else None))
                                 for k, v in theirs.items()}))
 
@@ -125,7 +131,7 @@ def main():
         return f"{ms:>{width}.3f}" if ms else f"{'--':>{width}}"
 
     print(f"\n{'n':>6} {'portable':>9} {'TFLOP/s':>8} {'hopper':>8} {'TFLOP/s':>8} {'out diff':>9} "
-          f"{'cap port':>8} {'cap hopp':>8} {'cap/fwd':>8} {'cap diff':>9} | {'torch variant':<15} {'ms':>8} "
+          f"{'cap port':>8} {'cap hopp':>8} {'cap/fwd':>8} {'rows/fwd':>8} {'cap diff':>9} | {'torch variant':<15} {'ms':>8} "
           f"{'TFLOP/s':>8} {'port/it':>8} {'hopp/it':>8}")
     for r in rows:
         first = True
@@ -135,7 +141,8 @@ def main():
                 ratio = r["capture_hopper_over_hopper_fwd"] or r["capture_over_fwd"]
                 left = (f"{r['n']:>6} {r['portable_ms']:>9.3f} {r['portable_tflops']:>8.1f} {cell(r['hopper_ms'], 8)} "
                         f"{hopper_tf} {r['hopper_out_diff']:>9.1e} {r['capture_portable_ms']:>8.3f} "
-                        f"{cell(r['capture_hopper_ms'], 8)} {ratio:>8.3f} {r['capture_diff']:>9.1e}")
+                        f"{cell(r['capture_hopper_ms'], 8)} {ratio:>8.3f} {cell(r['rows_cost_over_fwd'], 8)} "
+                        f"{r['capture_diff']:>9.1e}")
                 blank = " " * len(left)
             else:
                 left = blank
@@ -147,12 +154,16 @@ def main():
             else:
                 print(f"{left} | {name:<15} {'--':>8} ({t['note']})")
             first = False
+    rows_diffs = ", ".join(f"{r['rows_diff']:.1e}" for r in rows)
     print("\nout diff: Hopper vs portable output, relative L2 over 64 sampled rows (bf16 rounding: ~1e-3; "
           "NaN or > 1e-2 is a bug); cap diff: Hopper vs portable capture, largest relative L2 of column, "
           "diagonal and pooled sums and row entropies (fp32: ~1e-6; NaN or > 1e-4 is a bug), top-1 keys that "
           f"differ: {', '.join(str(r['capture_top1_differ']) for r in rows)} (near ties only); cap/fwd: Hopper "
           "capture over Hopper forward (target <= 0.7); the capture runs after the forward the backend picks "
-          f"({', '.join(sorted({r['fwd_kernel'] for r in rows}))}).")
+          f"({', '.join(sorted({r['fwd_kernel'] for r in rows}))}); rows/fwd: (forward with the rows' entropy "
+          "and top-1 - forward + the capture of the rest) / forward, what a captured call costs on sm_90; its "
+          f"results against the Hopper capture alone: rows diff {rows_diffs}, top-1 keys that differ "
+          f"{', '.join(str(r['rows_top1_differ']) for r in rows)}.")
     if a.json:
         write_json(a.json, rows=rows)
     return 0

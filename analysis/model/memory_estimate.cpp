@@ -65,10 +65,12 @@ uint64_t capture_call_floats(const ModelSpec& spec, uint64_t chunk, uint64_t con
 }
 
 // The capture pass's device buffers for one call (attention_capture_pass.cu): the
-// results above and the call's fp32 column and diagonal sums over every key.
+// results above, the call's fp32 column and diagonal sums over every key, and what the
+// forward hands it per row (lse, entropy, top-1).
 uint64_t capture_pass_bytes(const ModelSpec& spec, uint64_t chunk, uint64_t context, const kernels::CaptureOptions& o) {
   const uint64_t key_floats = uint64_t(spec.num_heads) * 2 * round_up(std::max<uint64_t>(context, 1), 64);
-  return 4 * (capture_call_floats(spec, chunk, context, o) + key_floats);
+  const uint64_t forward_floats = uint64_t(spec.num_heads) * 3 * chunk;
+  return 4 * (capture_call_floats(spec, chunk, context, o) + key_floats + forward_floats);
 }
 
 }  // namespace

@@ -17,6 +17,12 @@ struct CaptureArgs {
   int n = 0, first_position = 0, window = 0, group = 1;  // positions fit in 32 bits
   float scale_log2 = 0;                                  // scale * log2(e)
   int heads[kMaxCapturedHeads] = {};                     // query head of captured slot y
+  // The rows' entropy and top-1 as the forward computed them ([head][forward_stride],
+  // FlashAttentionParams::row_entropy), or nullptr. Set: the Hopper kernel copies them into
+  // row_entropy and row_top1 instead of computing them; the other kernels compute them.
+  const float* forward_entropy = nullptr;
+  const int32_t* forward_top1 = nullptr;
+  int64_t forward_stride = 0;
 
   bool statistics = true;  // false: only the probability window
   int sink_tokens = 0, local_window = 0, pool_block = 64;

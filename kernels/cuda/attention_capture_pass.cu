@@ -3,7 +3,9 @@
 // per launch), downloads the results and merges them into accumulators.
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <string>
+#include <string_view>
 
 #include "kernels/cuda/attention_capture_args.h"
 #include "kernels/cuda/attention_capture_kernels.h"
@@ -55,7 +57,8 @@ struct Layout {
 }  // namespace
 
 struct CaptureWorkspace::Buffers {
-  detail::DeviceBuffer lse{kWhere, "the forward's lse"}, rows{kWhere, "capture results"}, keys{kWhere, "capture results"},
+  detail::DeviceBuffer lse{kWhere, "the forward's lse"}, forward_rows{kWhere, "the forward's row statistics"},
+      rows{kWhere, "capture results"}, keys{kWhere, "capture results"},
       pooled{kWhere, "capture results"}, window{kWhere, "capture results"};
   detail::DeviceBuffer split_parts{kWhere, "the split-KV capture's per-row parts"};  // decode steps (split_decode.h)
   CaptureResults last;  // the last run's shape (vectors left empty until download)
@@ -67,6 +70,20 @@ CaptureWorkspace::~CaptureWorkspace() = default;
 
 float* CaptureWorkspace::lse_buffer(int num_heads, int64_t n) {
   return buffers_->lse.reserve<float>(std::size_t(std::max(num_heads, 1)) * std::size_t(std::max<int64_t>(n, 1)));
+}
+
+CaptureWorkspace::ForwardRows CaptureWorkspace::forward_rows_buffer(int num_heads, int64_t n) {
+  const std::size_t plane = std::size_t(std::max(num_heads, 1)) * std::size_t(std::max<int64_t>(n, 1));
+  float* rows = buffers_->forward_rows.reserve<float>(2 * plane);
+  return {rows, reinterpret_cast<int32_t*>(rows + plane)};
+}
+
+bool capture_takes_rows_from_forward(const FlashAttentionParams& attention) {
+  // ATTNSCOPE_CAPTURE_ROWS=capture keeps them in the capture pass (comparisons).
+  const char* rows = std::getenv("ATTNSCOPE_CAPTURE_ROWS");
+  if (rows != nullptr && std::string_view(rows) == "capture") return false;
+  return !split_decode_capture_chosen(attention) &&
+         choose_capture_kernel(attention, capture_kernel_from_environment()) == FlashKernel::Hopper;
 }
 
 void CaptureWorkspace::reserve(int slots, int64_t rows, int64_t keys, int64_t pool_block, int64_t window_cells) {
@@ -115,6 +132,8 @@ void run_capture_pass(const FlashAttentionParams& a, const CapturePassRequest& r
   require(a.lse != nullptr && a.lse_stride >= a.n, "the pass needs the forward's lse (params.lse, lse_stride >= n)");
   require(request.pool_block > 0, "pool block " + std::to_string(request.pool_block) + " is not positive");
   require(request.sink_tokens >= 0 && request.local_window >= 0, "negative sink tokens or local window");
+  require(!request.rows_from_forward || (a.row_entropy != nullptr && a.row_top1 != nullptr),
+          "rows from the forward, but the params have no row_entropy and row_top1");
   for (int h : request.heads)
     require(h >= 0 && h < a.num_heads, "head " + std::to_string(h) + " is not in [0, " + std::to_string(a.num_heads) + ")");
   const ProbabilityWindow& w = request.window;
@@ -163,6 +182,11 @@ void run_capture_pass(const FlashAttentionParams& a, const CapturePassRequest& r
   args.window = int(std::min<int64_t>(a.sliding_window, layout.key_count + 1));
   args.group = a.num_heads / a.num_kv_heads;
   args.scale_log2 = a.scale * detail::kLog2e;
+  if (request.rows_from_forward) {
+    args.forward_entropy = a.row_entropy;
+    args.forward_top1 = a.row_top1;
+    args.forward_stride = a.lse_stride;
+  }
   args.statistics = request.statistics;
   // Thresholds past every position behave alike; clamping keeps the kernel's int sums in range.
   args.sink_tokens = int(std::min<int64_t>(request.sink_tokens, layout.key_count + 1));
@@ -241,7 +265,7 @@ CaptureResults download_capture_results(CaptureWorkspace& workspace, CUstream_st
 }
 
 void capture_attention(const FlashAttentionParams& attention, AttentionCapture& capture, CaptureWorkspace& workspace,
-                       CUstream_st* stream) {
+                       CUstream_st* stream, bool rows_from_forward) {
   require(capture.heads.size() == std::size_t(attention.num_heads),
           "capture has " + std::to_string(capture.heads.size()) + " head slots for " +
               std::to_string(attention.num_heads) + " query heads");
@@ -262,6 +286,7 @@ void capture_attention(const FlashAttentionParams& attention, AttentionCapture& 
   request.local_window = capture.options.local_window;
   request.pool_block = block;
   request.window = exact_rows_window(capture.options, attention.first_position, attention.n);
+  request.rows_from_forward = rows_from_forward;
   run_capture_pass(attention, request, workspace, stream);
   const CaptureResults results = download_capture_results(workspace, stream);
   for (std::size_t slot = 0; slot < request.heads.size(); ++slot)

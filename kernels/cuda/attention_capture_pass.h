@@ -31,6 +31,10 @@ struct CapturePassRequest {
   int64_t pool_block = 64;  // any positive size; below 32 it is correct but slow
   bool statistics = true;   // false: only the window (a zoom), no sums
   ProbabilityWindow window;  // exact probabilities to keep; empty for none
+  // The forward wrote each row's entropy and top-1 (the params' row_entropy and row_top1,
+  // which must be set; flash_attention_forward's result): the Hopper capture kernel takes
+  // them from there instead of computing them again.
+  bool rows_from_forward = false;
 };
 
 // Where the last run's results lie on the device (CaptureWorkspace::device_results),
@@ -56,6 +60,12 @@ class CaptureWorkspace {
 
   // A device buffer for the forward's lse, [num_heads][n] (lse_stride n).
   float* lse_buffer(int num_heads, int64_t n);
+  // Device buffers for the forward's row entropy and top-1, each laid out as lse_buffer's.
+  struct ForwardRows {
+    float* entropy;
+    int32_t* top1;
+  };
+  ForwardRows forward_rows_buffer(int num_heads, int64_t n);
 
   // Device bytes a run of `request` on a call of n rows from first_position needs
   // (results only; the lse buffer is num_heads * n * 4 more).
@@ -79,6 +89,13 @@ class CaptureWorkspace {
   std::unique_ptr<Buffers> buffers_;
 };
 
+// Whether a capture of this call would take the rows' entropy and top-1 from the forward
+// (the Hopper capture kernel runs it, not the split-KV decode one): then the caller asks
+// the forward for them (FlashAttentionParams::row_entropy) and sets rows_from_forward
+// when the forward says it wrote them. ATTNSCOPE_CAPTURE_ROWS=capture (read per call)
+// says no, for comparing the two.
+bool capture_takes_rows_from_forward(const FlashAttentionParams& attention);
+
 // Launches the pass for `attention` (its q, k, shape and lse, which the forward must
 // have written on the same stream; v and out are not read). Asynchronous. Throws
 // attnscope::Error for an invalid request or shape and for CUDA failures.
@@ -90,8 +107,8 @@ CaptureResults download_capture_results(CaptureWorkspace& workspace, CUstream_st
 
 // The pass for every head with an accumulator in `capture`, merged into those
 // accumulators: the GPU counterpart of what the CPU backend does inside attention().
-// Does nothing when no head is captured.
+// Does nothing when no head is captured. rows_from_forward: as CapturePassRequest's.
 void capture_attention(const FlashAttentionParams& attention, AttentionCapture& capture,
-                       CaptureWorkspace& workspace, CUstream_st* stream);
+                       CaptureWorkspace& workspace, CUstream_st* stream, bool rows_from_forward = false);
 
 }  // namespace attnscope::kernels::cuda

@@ -133,7 +133,7 @@ void CapturePipeline::release_set(StagingSet& set, Clock::time_point arrived) {
 }
 
 void CapturePipeline::run(FlashAttentionParams p, AttentionCapture& capture, int64_t key_capacity,
-                          const std::function<void(const FlashAttentionParams&)>& forward) {
+                          const std::function<bool(const FlashAttentionParams&)>& forward) {
   context_->activate();
   HeldDeviceStatistics& held = held_for(capture, key_capacity);
   held.rethrow_failure();
@@ -169,8 +169,13 @@ void CapturePipeline::run(FlashAttentionParams p, AttentionCapture& capture, int
 
   p.lse = set.workspace.lse_buffer(p.num_heads, p.n);
   p.lse_stride = p.n;
+  if (capture_takes_rows_from_forward(p)) {
+    const CaptureWorkspace::ForwardRows rows = set.workspace.forward_rows_buffer(p.num_heads, p.n);
+    p.row_entropy = rows.entropy;
+    p.row_top1 = rows.top1;
+  }
   check(cudaEventRecord(set.forward_start, stream), "cudaEventRecord");
-  forward(p);
+  request.rows_from_forward = forward(p);
   check(cudaEventRecord(set.capture_start, stream), "cudaEventRecord");
   run_capture_pass(p, request, set.workspace, stream);
   const DeviceCaptureResults d = set.workspace.device_results();

@@ -52,13 +52,15 @@ class CapturePipeline : public std::enable_shared_from_this<CapturePipeline> {
   CapturePipeline(const CapturePipeline&) = delete;
   CapturePipeline& operator=(const CapturePipeline&) = delete;
 
-  // One attention call with capture: fills params' lse (a staging set's buffer), calls
-  // `forward` with the params on the backend's stream, then queues the capture of every
+  // One attention call with capture: fills params' lse (a staging set's buffer) and,
+  // where the capture kernel takes them (capture_takes_rows_from_forward), the row
+  // entropy and top-1, calls `forward` with the params on the backend's stream (it returns
+  // whether it wrote the rows: flash_attention_forward's result), then queues the capture of every
   // head with an accumulator in `capture` as above. `key_capacity`: the KV cache's rows
   // (the per-key sums and staging buffers are sized for it). Throws attnscope::Error for
   // an invalid capture, a CUDA failure, or an error an earlier merge of this capture met.
   void run(FlashAttentionParams params, AttentionCapture& capture, int64_t key_capacity,
-           const std::function<void(const FlashAttentionParams&)>& forward);
+           const std::function<bool(const FlashAttentionParams&)>& forward);
 
   CudaCaptureTimings timings() const;
   void reset_timings();

@@ -157,10 +157,9 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor
   }
   const auto forward = [&](const cuda::FlashAttentionParams& params) {
     if (ruled)
-      cuda::flash_attention_forward_with_rules(params, *run_rules, context_->stream(), cuda::FlashKernel::Automatic,
-                                               kept_sets);
-    else
-      cuda::flash_attention_forward(params, context_->stream());
+      return cuda::flash_attention_forward_with_rules(params, *run_rules, context_->stream(),
+                                                      cuda::FlashKernel::Automatic, kept_sets);
+    return cuda::flash_attention_forward(params, context_->stream());
   };
   // With capture: the forward (with each row's lse), the capture pass, and the host merge
   // queued behind them; the statistics stay in capture->held until finish_capture.

@@ -136,11 +136,13 @@ void check_attention_call(const FlashAttentionParams& p, const char* where, bool
               p.v_stride >= int64_t(p.num_kv_heads) * p.head_dim,
           "a row stride is narrower than its rows for " + heads);
   require(p.lse == nullptr || p.lse_stride >= p.n, "lse stride " + std::to_string(p.lse_stride) + " is below n");
+  require((p.row_entropy == nullptr) == (p.row_top1 == nullptr) && (p.row_entropy == nullptr || p.lse != nullptr),
+          "row entropy and top-1 come together and need lse (they share its layout)");
   require(p.first_position + p.n < int64_t(INT32_MAX) - 128,
           "positions up to " + std::to_string(p.first_position + p.n) + " do not fit 32 bits");
 }
 
-void flash_attention_forward(const FlashAttentionParams& p, CUstream_st* stream, FlashKernel kernel) {
+bool flash_attention_forward(const FlashAttentionParams& p, CUstream_st* stream, FlashKernel kernel) {
   check_attention_call(p, kWhere);
   require(p.head_begin >= 0 && p.head_count >= 0 && p.heads_run() > 0 && p.head_begin + p.heads_run() <= p.num_heads,
           "heads [" + std::to_string(p.head_begin) + ", " + std::to_string(p.head_begin + p.heads_run()) +
@@ -151,7 +153,7 @@ void flash_attention_forward(const FlashAttentionParams& p, CUstream_st* stream,
   require(p.rule.kind != HeadRuleKind::Selected,
           "the rule '" + describe(p.rule) + "' (a mask-lab key selection) needs its kept keys: "
           "flash_attention_forward_with_rules with the uploaded sets runs it");
-  if (p.n == 0) return;
+  if (p.n == 0) return false;
 
   auto* s = reinterpret_cast<cudaStream_t>(stream);
   if (p.rule.kind == HeadRuleKind::Ablated) {
@@ -160,11 +162,11 @@ void flash_attention_forward(const FlashAttentionParams& p, CUstream_st* stream,
     char* first = static_cast<char*>(p.out) + std::size_t(p.head_begin) * std::size_t(p.head_dim) * element;
     detail::check_cuda(cudaMemset2DAsync(first, std::size_t(p.out_stride) * element, 0, width, std::size_t(p.n), s),
                        kWhere, "zeroing the ablated heads failed");
-    return;
+    return false;
   }
   if (split_decode_chosen(p, kernel)) {
     split_decode_forward(p, stream);
-    return;
+    return false;
   }
   if (kernel == FlashKernel::Automatic) kernel = flash_kernel_from_environment();
   kernel = choose_flash_kernel(p, kernel);
@@ -173,15 +175,16 @@ void flash_attention_forward(const FlashAttentionParams& p, CUstream_st* stream,
   if (kernel == FlashKernel::Hopper) {
     launch_hopper(p, s);
     detail::check_cuda(cudaGetLastError(), kWhere, "launch of the Hopper kernel failed");
-    return;
+    return p.row_entropy != nullptr;
   }
 #endif
   detail::dispatch_head_dim(p.dtype, p.head_dim,
                             [&]<int D, typename T>() { detail::launch_flash_forward<D, T>(p, s); });
   detail::check_cuda(cudaGetLastError(), kWhere, "launch failed");
+  return false;
 }
 
-void flash_attention_forward_with_rules(const FlashAttentionParams& p, const AttentionRules& rules,
+bool flash_attention_forward_with_rules(const FlashAttentionParams& p, const AttentionRules& rules,
                                         CUstream_st* stream, FlashKernel kernel, const DeviceKeptKeys* selected) {
   check_rules(rules, p.num_heads, kWhere);
   require(p.head_begin == 0 && p.head_count == 0 && p.rule.kind == HeadRuleKind::Dense,
@@ -200,7 +203,7 @@ void flash_attention_forward_with_rules(const FlashAttentionParams& p, const Att
   if (kernel == FlashKernel::Automatic) kernel = flash_kernel_from_environment();
   const FlashKernel dense_kernel =
       split ? FlashKernel::Automatic : any_dense ? choose_flash_kernel(p, kernel) : FlashKernel::Portable;
-  if (dense_kernel == FlashKernel::Hopper) flash_attention_forward(p, stream, FlashKernel::Hopper);
+  const bool row_statistics = dense_kernel == FlashKernel::Hopper && flash_attention_forward(p, stream, FlashKernel::Hopper);
   for (int begin = 0; begin < p.num_heads;) {
     const HeadRule& rule = rules.heads[std::size_t(begin)];
     int end = begin + 1;
@@ -219,6 +222,7 @@ void flash_attention_forward_with_rules(const FlashAttentionParams& p, const Att
     begin = end;
   }
   if (selected != nullptr && selected->sets > 0) block_sparse_attention_forward({p, *selected, nullptr, 0}, stream);
+  return row_statistics;
 }
 
 }  // namespace attnscope::kernels::cuda

@@ -49,6 +49,12 @@ struct FlashAttentionParams {
   int64_t out_stride = 0;
   float* lse = nullptr;  // optional, device: lse[h * lse_stride + r]; nullptr skips it
   int64_t lse_stride = 0;
+  // Optional, device, laid out as lse (which they need): each row's entropy (nats) and
+  // top-1 key position, the capture's definitions, computed inside the forward so that the
+  // capture pass need not (attention_capture_pass.h). Only the Hopper kernel writes them;
+  // flash_attention_forward says whether it did. Both or neither.
+  float* row_entropy = nullptr;
+  int32_t* row_top1 = nullptr;
   int64_t n = 0;  // query rows of this call (1 for a decode step)
   int num_heads = 0;
   int num_kv_heads = 0;
@@ -121,13 +127,14 @@ std::string hopper_device_unavailable();
 // read here). Throws attnscope::Error when Hopper is requested and unavailable.
 FlashKernel choose_flash_kernel(const FlashAttentionParams& params, FlashKernel requested);
 
-// Launches the forward on `stream` (asynchronous). `kernel` Automatic runs the split-KV
+// Launches the forward on `stream` (asynchronous) and returns whether it wrote
+// params.row_entropy and row_top1 (asked for, and the Hopper kernel ran). `kernel` Automatic runs the split-KV
 // decode path where split_decode_chosen (split_decode.h), else defers to
 // ATTNSCOPE_FLASH_KERNEL, then to choose_flash_kernel; Portable or Hopper run that kernel. Throws attnscope::Error for an
 // unsupported dtype or head dim, inconsistent head counts, a pointer not 16-byte aligned
 // or a stride not a multiple of 8 elements, a forced kernel that cannot run the call, and
 // for a launch failure.
-void flash_attention_forward(const FlashAttentionParams& params, CUstream_st* stream,
+bool flash_attention_forward(const FlashAttentionParams& params, CUstream_st* stream,
                              FlashKernel kernel = FlashKernel::Automatic);
 
 // The forward with each head under its own rule (rules.heads: one per query head; params
@@ -139,8 +146,9 @@ void flash_attention_forward(const FlashAttentionParams& params, CUstream_st* st
 // Ablated runs are zeroed. Selected heads run in one block-sparse launch over `selected`
 // (block_sparse_attention.h; its sets must be exactly the Selected heads, uploaded on the
 // same stream); without it a Selected head is refused. Throws like
-// flash_attention_forward, and for rules that do not fit the heads or the sets.
-void flash_attention_forward_with_rules(const FlashAttentionParams& params, const AttentionRules& rules,
+// flash_attention_forward, and for rules that do not fit the heads or the sets. Returns
+// whether the row statistics were written (for the Dense heads: the Hopper kernel ran).
+bool flash_attention_forward_with_rules(const FlashAttentionParams& params, const AttentionRules& rules,
                                         CUstream_st* stream, FlashKernel kernel = FlashKernel::Automatic,
                                         const DeviceKeptKeys* selected = nullptr);
 

@@ -3,7 +3,9 @@
 // every field (counts exactly, sums within fp32 rounding), over head dims, GQA,
 // windows, pool blocks aligned and not, small pool blocks, and exact rows. Every case runs
 // on the portable capture kernel and, where it applies (compute capability 9.0, head dim
-// 64 or 128), on the Hopper one, with the same bounds.
+// 64 or 128), on the Hopper one twice: computing the rows' entropy and top-1 itself, and
+// taking them from the Hopper forward (FlashAttentionParams::row_entropy), with the same
+// bounds.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -75,10 +77,12 @@ std::vector<cuda::FlashKernel> capture_kernels_for(int heads, int kv_heads, int 
   return {cuda::FlashKernel::Portable};
 }
 
-void run_case(const Case& c, uint32_t seed, cuda::FlashKernel kernel) {
+// rows_from_forward: the forward computes the rows' entropy and top-1 and the capture
+// takes them (the Hopper kernels; what the capture pipeline does on a 9.0 device).
+void run_case(const Case& c, uint32_t seed, cuda::FlashKernel kernel, bool rows_from_forward = false) {
   const ScopedCaptureKernel scoped(kernel);
   std::ostringstream what;
-  what << kernel_name(kernel) << " capture kernel, heads " << c.heads << "/" << c.kv_heads << " dim " << c.dim << " total " << c.total << " window " << c.window
+  what << kernel_name(kernel) << (rows_from_forward ? " (rows from the forward)" : "") << " capture kernel, heads " << c.heads << "/" << c.kv_heads << " dim " << c.dim << " total " << c.total << " window " << c.window
        << " pool " << c.options.pool_block << " sink " << c.options.sink_tokens << " local " << c.options.local_window;
   INFO(what.str());
   const Problem p = make_problem(c.heads, c.kv_heads, c.dim, c.total, c.window, c.dtype, seed);
@@ -95,9 +99,15 @@ void run_case(const Case& c, uint32_t seed, cuda::FlashKernel kernel) {
                          nullptr);
 
     device.fill_caches(first + n);
-    const cuda::FlashAttentionParams params = device.params(first, n, workspace.lse_buffer(c.heads, n));
-    cuda::flash_attention_forward(params, nullptr);
-    cuda::capture_attention(params, sides.gpu_capture, workspace, nullptr);
+    cuda::FlashAttentionParams params = device.params(first, n, workspace.lse_buffer(c.heads, n));
+    if (rows_from_forward) {
+      const cuda::CaptureWorkspace::ForwardRows rows = workspace.forward_rows_buffer(c.heads, n);
+      params.row_entropy = rows.entropy;
+      params.row_top1 = rows.top1;
+    }
+    const bool wrote = cuda::flash_attention_forward(params, nullptr);
+    REQUIRE(wrote == rows_from_forward);
+    cuda::capture_attention(params, sides.gpu_capture, workspace, nullptr, wrote);
     first += n;
   }
   sides.compare_heads(p);
@@ -124,8 +134,10 @@ TEST_CASE("CUDA capture pass accumulates what the CPU backend accumulates", "[gp
   for (const Case& c : cases) {
     seed += 29;
     uint32_t offset = 0;  // fresh inputs per kernel (METHOD.md)
-    for (const cuda::FlashKernel kernel : capture_kernels_for(c.heads, c.kv_heads, c.dim, c.dtype))
+    for (const cuda::FlashKernel kernel : capture_kernels_for(c.heads, c.kv_heads, c.dim, c.dtype)) {
       run_case(c, seed + (offset += 1000), kernel);
+      if (kernel == cuda::FlashKernel::Hopper) run_case(c, seed + (offset += 1000), kernel, true);
+    }
   }
 }
 
@@ -148,8 +160,10 @@ TEST_CASE("CUDA capture pass: chunk offsets, ring wraps and pool blocks of the H
   for (const Case& c : cases) {
     seed += 31;
     uint32_t offset = 0;
-    for (const cuda::FlashKernel kernel : capture_kernels_for(c.heads, c.kv_heads, c.dim, c.dtype))
+    for (const cuda::FlashKernel kernel : capture_kernels_for(c.heads, c.kv_heads, c.dim, c.dtype)) {
       run_case(c, seed + (offset += 1000), kernel);
+      if (kernel == cuda::FlashKernel::Hopper) run_case(c, seed + (offset += 1000), kernel, true);
+    }
   }
 }
 
@@ -204,6 +218,65 @@ TEST_CASE("CUDA capture pass returns the probabilities of a requested window", "
             REQUIRE(std::fabs(got - want) <= 1e-5 * want + 1e-7);
           }
         }
+      }
+  }
+}
+
+// The Hopper forward's top-1 on exact ties: keys repeat with a period of 150 (identical
+// rows, so identical scores on every backend), and a row's top-1 must be the lowest
+// visible key of the best class, whether the copies lie in one key tile or several, with
+// and without a window. Its entropy is compared too.
+TEST_CASE("Hopper forward's row statistics take the lowest of tied keys", "[gpu][attention][capture]") {
+  ATTNSCOPE_REQUIRE_CUDA_DEVICE();
+  constexpr int64_t kPeriod = 150, kTotal = 700;
+  for (const int64_t window : {int64_t(0), int64_t(333)}) {
+    INFO("window " << window);
+    Problem p = make_problem(4, 2, 128, kTotal, window, DType::BF16, 4242);
+    const std::size_t row = std::size_t(p.kv_heads * p.dim);
+    for (int64_t key = kPeriod; key < kTotal; ++key)
+      std::copy_n(p.k.begin() + std::ptrdiff_t(std::size_t(key % kPeriod) * row), row,
+                  p.k.begin() + std::ptrdiff_t(std::size_t(key) * row));
+    DeviceProblem device(p);
+    device.fill_caches(kTotal);
+    cuda::CaptureWorkspace workspace;
+    cuda::FlashAttentionParams params = device.params(0, kTotal, workspace.lse_buffer(p.heads, kTotal));
+    if (!cuda::flash_attention_hopper_unavailable(params).empty()) {
+      WARN("Hopper forward not tested: " << cuda::flash_attention_hopper_unavailable(params));
+      return;
+    }
+    const cuda::CaptureWorkspace::ForwardRows rows = workspace.forward_rows_buffer(p.heads, kTotal);
+    params.row_entropy = rows.entropy;
+    params.row_top1 = rows.top1;
+    REQUIRE(cuda::flash_attention_forward(params, nullptr, cuda::FlashKernel::Hopper));
+    const std::size_t cells = std::size_t(p.heads * kTotal);
+    std::vector<int32_t> top1(cells);
+    std::vector<float> entropy(cells);
+    cuda_check(cudaMemcpy(top1.data(), rows.top1, cells * 4, cudaMemcpyDeviceToHost), "download top-1");
+    cuda_check(cudaMemcpy(entropy.data(), rows.entropy, cells * 4, cudaMemcpyDeviceToHost), "download entropy");
+    for (int head = 0; head < p.heads; ++head)
+      for (int64_t pos = 0; pos < kTotal; ++pos) {
+        const ReferenceRow ref = reference_row(p, head, pos);
+        const int64_t k0 = p.first_key(pos);
+        double best = -1e300, h = 0;
+        int64_t want = k0;
+        for (int64_t key = k0; key <= pos; ++key) {
+          const double x = ref.probs[std::size_t(key - k0)];
+          if (x > best) {
+            best = x;
+            want = key;
+          }
+          if (x > 0) h -= x * std::log(x);
+        }
+        const int64_t got = top1[std::size_t(head * kTotal + pos)];
+        INFO("head " << head << " position " << pos << " top-1 GPU " << got << " reference " << want);
+        REQUIRE(got >= k0);
+        REQUIRE(got <= pos);
+        // The best class, or a near tie of classes the roundings order differently; either
+        // way the lowest visible copy of it.
+        const double got_p = ref.probs[std::size_t(got - k0)];
+        REQUIRE((got % kPeriod == want % kPeriod || std::fabs(got_p - best) <= 1e-5 * best));
+        REQUIRE((got - kPeriod < k0));
+        CHECK(std::fabs(entropy[std::size_t(head * kTotal + pos)] - h) <= 1e-4 * (1.0 + h));
       }
   }
 }

@@ -37,6 +37,9 @@
 //     Masks, sink and local mass (kept in shared memory) and the probability window only
 //     on tiles that need them. One named barrier per consumer and tile; partials are
 //     double-buffered by tile, so the next tile's writes never race the readers.
+//   RowsFromForward: the forward computed each row's entropy and top-1 (args.forward_*;
+//   flash_attention_hopper_kernel.cuh, RowStatistics); the loop skips both and the rows
+//   are copied at the end.
 //   The consumers keep their own per-row partials; consumer 1 hands them to consumer 0
 //   through shared memory at the end (an mbarrier all its threads arrive on), which merges
 //   them over the quad and writes the rows.
@@ -110,7 +113,7 @@ __device__ __forceinline__ void add_tile_distances(const detail::CaptureArgs& ar
   }
 }
 
-template <int HeadDim, typename T>
+template <int HeadDim, typename T, bool RowsFromForward>
 __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<HeadDim>::kStages>& b,
                                                 const detail::CaptureArgs& args, int consumer) {
   using G = CaptureTile<HeadDim>;
@@ -161,7 +164,9 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
   // Per tile: both m-tiles' products, then m-tile 0's rows while m-tile 1's product runs,
   // then m-tile 1's, the partials to shared memory, the consumer's barrier and the reader.
   // (Issuing the next tile's products before the barrier and the reader would hide more
-  // of them, but with the accumulators in flight there the consumer spills.)
+  // of them, but with the accumulators in flight there the consumer spills, and ptxas
+  // serialises the products, which would be live across the readers' divergent paths;
+  // tried again with the rows from the forward: 104 bytes spilled, serialised.)
   // The consumers issue half a tile apart: consumer 1 starts when consumer 0 is halfway
   // through its first tile. Started together they stay in step, and each waits for the
   // other's products on the tensor cores every tile (measured: a sixth of all stall
@@ -192,7 +197,7 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
     float keys[32], slot[2][capture_layout::kDiagSlots];
     wgmma_wait<1>();
     fence_registers(p[0]);
-    row_statistics<0>(p[0], r, v, args, mask);
+    row_statistics<0, RowsFromForward>(p[0], r, v, args, mask);
     if (window) store_window<0>(p[0], v, args, b.slot);
     if (args.statistics) {
       if (spans_blocks)
@@ -203,7 +208,7 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
     wgmma_wait<0>();
     fence_registers(p[1]);
     if (lane == 0) mbarrier_arrive(b.empty(i % S));
-    row_statistics<1>(p[1], r, v, args, mask);
+    row_statistics<1, RowsFromForward>(p[1], r, v, args, mask);
     if (consumer == 0 && i == 0 && count > 1) named_barrier_arrive(kStaggerBarrier, 256);
     if (window) store_window<1>(p[1], v, args, b.slot);
     if (args.statistics) {
@@ -291,8 +296,14 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
     const int row = b.row0 + 32 * warp + 8 * a + g;
     if (t == 0 && row < args.n) {
       const int64_t at = int64_t(b.slot) * args.row_stride + row;
-      args.row_entropy[at] = -entropy * detail::kLn2;
-      args.row_top1[at] = best_key;
+      if constexpr (RowsFromForward) {
+        const int64_t from = int64_t(b.head) * args.forward_stride + row;
+        args.row_entropy[at] = args.forward_entropy[from];
+        args.row_top1[at] = args.forward_top1[from];
+      } else {
+        args.row_entropy[at] = -entropy * detail::kLn2;
+        args.row_top1[at] = best_key;
+      }
       if (args.statistics) {
         args.row_sink[at] = sink;
         args.row_local[at] = local;
@@ -301,7 +312,7 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
   }
 }
 
-template <int HeadDim, typename T>
+template <int HeadDim, typename T, bool RowsFromForward>
 __global__ void __launch_bounds__(CaptureTile<HeadDim>::kThreads, 1)
     attention_capture_hopper_kernel(const __grid_constant__ CUtensorMap map_q, const __grid_constant__ CUtensorMap map_k,
                                     const __grid_constant__ detail::CaptureArgs args) {
@@ -342,7 +353,7 @@ __global__ void __launch_bounds__(CaptureTile<HeadDim>::kThreads, 1)
     if (threadIdx.x == 0) produce_capture<HeadDim>(b, &map_q, &map_k);
   } else {
     setmaxnreg_increase<G::kConsumerRegisters>();
-    consume_capture<HeadDim, T>(b, args, warpgroup - 1);
+    consume_capture<HeadDim, T, RowsFromForward>(b, args, warpgroup - 1);
   }
 }
 

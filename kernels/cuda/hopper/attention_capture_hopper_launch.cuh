@@ -22,7 +22,8 @@ void launch_attention_capture_hopper(const FlashAttentionParams& p, const Captur
       hopper::make_tile_map(p.q, kDType, int64_t(p.num_heads) * HeadDim, p.n, p.q_stride, G::kRows);
   const CUtensorMap map_k = hopper::make_tile_map(p.k, kDType, int64_t(p.num_kv_heads) * HeadDim,
                                                   p.first_position + p.n, p.k_stride, G::kKeys);
-  auto kernel = hopper::attention_capture_hopper_kernel<HeadDim, T>;
+  auto kernel = args.forward_entropy != nullptr ? hopper::attention_capture_hopper_kernel<HeadDim, T, true>
+                                               : hopper::attention_capture_hopper_kernel<HeadDim, T, false>;
   check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, G::kSmemBytes),
              "attention capture pass (Hopper)", "shared-memory limit");
   const dim3 grid(unsigned(captured_heads), unsigned((p.n + G::kRows - 1) / G::kRows));  // heads fastest

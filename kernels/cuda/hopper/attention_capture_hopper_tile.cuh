@@ -163,8 +163,9 @@ struct CaptureTileView {
 };
 
 // Scores of rows a = 2h + M (m-tile M) to probabilities, with the statistics of a row
-// alone: mask, entropy, top-1, sink and local mass.
-template <int M>
+// alone: mask, entropy and top-1 (unless RowsFromForward: the forward computed them),
+// sink and local mass.
+template <int M, bool RowsFromForward>
 __device__ __forceinline__ void row_statistics(float (&s)[64], CaptureRows& r, const CaptureTileView& v,
                                                const detail::CaptureArgs& args, uint32_t mask) {
   if (v.masked) {
@@ -193,15 +194,19 @@ __device__ __forceinline__ void row_statistics(float (&s)[64], CaptureRows& r, c
         const float log2p = fmaf(s[4 * j + 2 * h + e], args.scale_log2, -r.lse2[a]);
         const float p = detail::exp2_approx(log2p);
         s[4 * j + 2 * h + e] = p;
-        entropy[e] = fmaf(p, log2p, entropy[e]);
-        top[e] = max(top[e], top1_candidate(p, mask, uint32_t(31 - (2 * j + e))));
+        if constexpr (!RowsFromForward) {
+          entropy[e] = fmaf(p, log2p, entropy[e]);
+          top[e] = max(top[e], top1_candidate(p, mask, uint32_t(31 - (2 * j + e))));
+        }
       }
-    r.entropy[a] += entropy[0] + entropy[1];
-    const uint32_t tile_top = max(top[0], top[1]);
-    if ((tile_top & 0xffffffe0u) >= (r.best[a] & 0xffffffe0u)) {  // ties: this tile's keys are lower
-      r.best[a] = tile_top;
-      const int shift = 16 * (a >> 1);  // a = 2h + M: rows M (h = 0) and M + 2 share a word
-      r.best_tile[M] = (r.best_tile[M] & ~(0xffffu << shift)) | (uint32_t(v.tile) << shift);
+    if constexpr (!RowsFromForward) {
+      r.entropy[a] += entropy[0] + entropy[1];
+      const uint32_t tile_top = max(top[0], top[1]);
+      if ((tile_top & 0xffffffe0u) >= (r.best[a] & 0xffffffe0u)) {  // ties: this tile's keys are lower
+        r.best[a] = tile_top;
+        const int shift = 16 * (a >> 1);  // a = 2h + M: rows M (h = 0) and M + 2 share a word
+        r.best_tile[M] = (r.best_tile[M] & ~(0xffffu << shift)) | (uint32_t(v.tile) << shift);
+      }
     }
   }
   if (args.statistics && v.sink_tile) {  // keys [0, sink_tokens)

@@ -26,6 +26,16 @@
 // [128 keys][128 B], then the mbarriers: D = 128: 160 KB, D = 64: 80 KB.
 // Assumes: head dim 64 or 128; positions fit in 32 bits; the K/V tensor maps cover
 // rows [0, first_position + n) only, so rows past the last query read as zeros.
+//
+// RowStatistics (the capture's per-row statistics, computed here so that the capture pass
+// keeps only its per-key sums; docs/cuda-attention.md "Row statistics in the forward"):
+//   entropy  one more FFMA a probability: v = sum of p x over the row with x = s c - m the
+//            exponent the softmax computes anyway (p relative to the running max m); a new
+//            max m' rescales it like l: v' = alpha (v - (m' - m) l). At the end
+//            H = (log2 l - v / l) ln 2, the same -sum p ln p as the capture's.
+//   top-1    nothing a probability: the tile's row maximum is already there; only where it
+//            reaches the best score so far (tiles come from the diagonal down, so on a tie
+//            the lower keys win) the warp looks up the lowest key holding it.
 #include <cuda.h>
 #include <cuda_runtime.h>
 
@@ -71,7 +81,19 @@ struct HopperTile {
   static constexpr int kReleaseArrivals = kConsumers * 4;
 };
 
-struct HopperForwardArgs : detail::AttentionOperands {};  // q, k and v come as tensor maps
+// q, k and v come as tensor maps; row_entropy and row_top1 ([head][lse_stride], as lse)
+// are written by the RowStatistics kernel only.
+struct HopperForwardArgs : detail::AttentionOperands {
+  float* row_entropy;
+  int32_t* row_top1;
+};
+
+// This thread's share of its two rows' entropy and top-1 (RowStatistics).
+struct RowStatistics {
+  float plogp[2] = {0.0f, 0.0f};           // sum of p x over this thread's keys of the row
+  float best[2] = {-INFINITY, -INFINITY};  // the row's highest score so far (quad-uniform)
+  int best_key[2] = {0, 0};
+};
 
 // Named barriers: 0 is __syncthreads; consumer c waits on kTurnBarrier + c for its turn
 // to issue products and on kEpilogueBarrier + c within its own epilogue.
@@ -131,9 +153,12 @@ __device__ __forceinline__ void mask_scores(float (&s)[64], int row_pos, int key
 
 // Online softmax of one tile in the log2 domain: updates the running max and sum of the
 // thread's two rows, turns s into probabilities and returns the factor alpha by which
-// the output accumulated so far must be scaled.
+// the output accumulated so far must be scaled. With Stats, also the rows' entropy sum
+// and top-1 (RowStatistics; key0: the tile's first key); Masked: the tile has -inf scores.
+template <bool Stats, bool Masked>
 __device__ __forceinline__ void softmax_tile(float (&s)[64], float (&row_max)[2], float (&row_sum)[2],
-                                             float (&alpha)[2], float scale_log2) {
+                                             float (&alpha)[2], float scale_log2, RowStatistics& stats, int key0,
+                                             int t) {
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     float mx = -INFINITY;
@@ -141,20 +166,45 @@ __device__ __forceinline__ void softmax_tile(float (&s)[64], float (&row_max)[2]
     for (int j = 0; j < 16; ++j) mx = fmaxf(mx, fmaxf(s[4 * j + 2 * h], s[4 * j + 2 * h + 1]));
     mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));  // the quad holding the row
     mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+    if constexpr (Stats) {
+      const bool record = mx >= stats.best[h] && mx != -INFINITY;
+      if (__any_sync(0xffffffffu, record)) {  // rare past the first tiles: the warp looks it up
+        int col = 1 << 20;
+#pragma unroll
+        for (int j = 15; j >= 0; --j)
+#pragma unroll
+          for (int e = 1; e >= 0; --e)
+            if (s[4 * j + 2 * h + e] == mx) col = 8 * j + e;
+        int key = key0 + 2 * t + col;
+        key = min(key, __shfl_xor_sync(0xffffffffu, key, 1));
+        key = min(key, __shfl_xor_sync(0xffffffffu, key, 2));
+        if (record) {
+          stats.best[h] = mx;
+          stats.best_key[h] = key;
+        }
+      }
+    }
     const float new_max = fmaxf(row_max[h], mx * scale_log2);
     const float use_max = new_max == -INFINITY ? 0.0f : new_max;  // row fully masked so far
     alpha[h] = detail::exp2_approx(row_max[h] - use_max);
+    if constexpr (Stats) {  // nothing seen yet: alpha = 0 and v = 0
+      const float shift = row_max[h] == -INFINITY ? 0.0f : use_max - row_max[h];
+      stats.plogp[h] = alpha[h] * fmaf(-shift, row_sum[h], stats.plogp[h]);
+    }
     row_max[h] = new_max;
-    float sum = 0.0f;
+    float sum = 0.0f, plogp = 0.0f;
 #pragma unroll
     for (int j = 0; j < 16; ++j)
 #pragma unroll
       for (int e = 0; e < 2; ++e) {
-        const float p = detail::exp2_approx(fmaf(s[4 * j + 2 * h + e], scale_log2, -use_max));
+        const float x = fmaf(s[4 * j + 2 * h + e], scale_log2, -use_max);
+        const float p = detail::exp2_approx(x);
         s[4 * j + 2 * h + e] = p;
         sum += p;
+        if constexpr (Stats) plogp = Masked && !(p > 0.0f) ? plogp : fmaf(p, x, plogp);  // masked: x = -inf
       }
     row_sum[h] = row_sum[h] * alpha[h] + sum;
+    if constexpr (Stats) stats.plogp[h] += plogp;
   }
 }
 
@@ -218,7 +268,7 @@ __device__ __forceinline__ void produce(const BlockPlan<HopperTile<HeadDim>::kSt
   }
 }
 
-template <int HeadDim, typename T>
+template <int HeadDim, typename T, bool Stats>
 __device__ __forceinline__ void consume(const BlockPlan<HopperTile<HeadDim>::kStages>& b, const HopperForwardArgs& args,
                                         int consumer, unsigned char* smem) {
   using G = HopperTile<HeadDim>;
@@ -250,6 +300,15 @@ __device__ __forceinline__ void consume(const BlockPlan<HopperTile<HeadDim>::kSt
   float s[64];
   uint32_t p[32];
   float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f}, alpha[2];
+  RowStatistics stats;
+  auto softmax = [&](int key0) {
+    if (needs_mask(key0)) {
+      mask_scores(s, warp_pos + g, key0, args.window, t);
+      softmax_tile<Stats, true>(s, row_max, row_sum, alpha, args.scale_log2, stats, key0, t);
+    } else {
+      softmax_tile<Stats, false>(s, row_max, row_sum, alpha, args.scale_log2, stats, key0, t);
+    }
+  };
 
   // Consumer 0 issues first: its turn barrier gets the other consumer's share up front.
   if (G::kTakeTurns && consumer == 0) named_barrier_arrive(kTurnBarrier, 2 * 128);
@@ -279,11 +338,7 @@ __device__ __forceinline__ void consume(const BlockPlan<HopperTile<HeadDim>::kSt
   wgmma_wait<0>();
   fence_registers(s);
   release(b.empty_k(0));
-  {
-    const int key0 = b.tiles.last * G::kKeys;
-    if (needs_mask(key0)) mask_scores(s, warp_pos + g, key0, args.window, t);
-    softmax_tile(s, row_max, row_sum, alpha, args.scale_log2);
-  }
+  softmax(b.tiles.last * G::kKeys);
 
   // Iteration i: S_i and P_{i-1} V_{i-1} are issued together; the softmax of S_i runs
   // while P V does. The wait for P V sits at the top of the next iteration, after the
@@ -314,9 +369,7 @@ __device__ __forceinline__ void consume(const BlockPlan<HopperTile<HeadDim>::kSt
     wgmma_wait<1>();  // S_i done; P_{i-1} V_{i-1} may still run
     fence_registers(s);
     release(b.empty_k(stage_k));
-    const int key0 = (b.tiles.last - i) * G::kKeys;
-    if (needs_mask(key0)) mask_scores(s, warp_pos + g, key0, args.window, t);
-    softmax_tile(s, row_max, row_sum, alpha, args.scale_log2);
+    softmax((b.tiles.last - i) * G::kKeys);
   }
 
   // The last tile's P V.
@@ -356,8 +409,18 @@ __device__ __forceinline__ void consume(const BlockPlan<HopperTile<HeadDim>::kSt
       *reinterpret_cast<uint32_t*>(staging + swizzled_offset<G::kRows>(r, 8 * j + 2 * t)) = packed;
     }
     const int row = b.row0 + r;
+    const int64_t at = int64_t(b.head) * args.lse_stride + row;
     if (args.lse != nullptr && t == 0 && row < args.n)
-      args.lse[int64_t(b.head) * args.lse_stride + row] = (row_max[h] + detail::log2_approx(l)) * detail::kLn2;
+      args.lse[at] = (row_max[h] + detail::log2_approx(l)) * detail::kLn2;
+    if constexpr (Stats) {
+      float plogp = stats.plogp[h];
+      plogp += __shfl_xor_sync(0xffffffffu, plogp, 1);
+      plogp += __shfl_xor_sync(0xffffffffu, plogp, 2);
+      if (t == 0 && row < args.n) {
+        args.row_entropy[at] = l > 0.0f ? (detail::log2_approx(l) - plogp * inv) * detail::kLn2 : 0.0f;
+        args.row_top1[at] = stats.best_key[h];
+      }
+    }
   }
   named_barrier_sync(kEpilogueBarrier + consumer, 128);
   constexpr int kChunks = HeadDim / 8;  // 16-byte chunks per row
@@ -374,7 +437,7 @@ __device__ __forceinline__ void consume(const BlockPlan<HopperTile<HeadDim>::kSt
   }
 }
 
-template <int HeadDim, typename T>
+template <int HeadDim, typename T, bool RowStats>
 __global__ void __launch_bounds__(HopperTile<HeadDim>::kThreads, 1)
     flash_forward_hopper_kernel(const __grid_constant__ CUtensorMap map_q, const __grid_constant__ CUtensorMap map_k,
                                 const __grid_constant__ CUtensorMap map_v, const HopperForwardArgs args) {
@@ -416,7 +479,7 @@ __global__ void __launch_bounds__(HopperTile<HeadDim>::kThreads, 1)
     if (threadIdx.x == 0) produce<HeadDim>(b, &map_q, &map_k, &map_v);
   } else {
     setmaxnreg_increase<G::kConsumerRegisters>();
-    consume<HeadDim, T>(b, args, warpgroup - 1, smem);
+    consume<HeadDim, T, RowStats>(b, args, warpgroup - 1, smem);
   }
 }
 

@@ -28,8 +28,12 @@ void launch_flash_forward_hopper(const FlashAttentionParams& p, cudaStream_t str
 
   hopper::HopperForwardArgs args{};
   fill_attention_operands(args, p);
+  args.row_entropy = p.row_entropy;
+  args.row_top1 = p.row_top1;
 
-  auto kernel = hopper::flash_forward_hopper_kernel<HeadDim, T>;
+  const bool row_statistics = p.row_entropy != nullptr;  // the dispatcher checked row_top1 and lse
+  auto kernel = row_statistics ? hopper::flash_forward_hopper_kernel<HeadDim, T, true>
+                               : hopper::flash_forward_hopper_kernel<HeadDim, T, false>;
   check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, G::kSmemBytes),
              "flash_attention_forward (Hopper)", "shared-memory limit");
   const dim3 grid(unsigned((p.n + G::kRows - 1) / G::kRows), unsigned(p.num_heads));

@@ -90,12 +90,14 @@ TEST_CASE("on the GPU the accumulators stay in host memory and the capture pass 
   options.capture.pool_block = 64;
   options.target = m::ComputeTarget::Cuda;
   const m::MemoryEstimate e = m::estimate_memory(spec, options);
-  // Per layer call: 32 heads x (4 floats per row, 2 per key, 65 x 2048 pooled cells) and
-  // the split-KV capture's partials, in each of the 3 staging sets; and 2 doubles per key
-  // for each of the 1024 heads (2 GiB).
+  // Per layer call: 32 heads x (4 floats per row, 2 per key, 65 x 2048 pooled cells, the
+  // forward's 3 per row: lse, entropy, top-1) and the split-KV capture's partials, in each
+  // of the 3 staging sets; and 2 doubles per key for each of the 1024 heads (2 GiB).
   const uint64_t call = 4 * 32 * (4 * 4096 + 65 * 2048);
-  CHECK(e.capture_workspace == 3 * (call + 4 * 32 * 2 * 131072 + m::split_decode_capture_bytes(spec)) +
-                                   uint64_t(1024) * 131072 * 16);
+  const uint64_t forward_rows = 4 * 32 * 3 * 4096;
+  CHECK(e.capture_workspace ==
+        3 * (call + 4 * 32 * 2 * 131072 + forward_rows + m::split_decode_capture_bytes(spec)) +
+            uint64_t(1024) * 131072 * 16);
   // Pinned: each set's copy of a call's rows and pooled map, one layer's per-key sums.
   CHECK(e.capture_staging == 3 * call + uint64_t(32) * 131072 * 16);
   CHECK(e.device() == e.weights + e.kv_cache + e.activations + e.capture_workspace);
