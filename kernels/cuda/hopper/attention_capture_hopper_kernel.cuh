@@ -9,9 +9,12 @@
 // covers distances first_position + 128 (b - j) + [-127, 127]), and with the row blocks
 // of one head side by side their diagonal atomics pile onto the same addresses. CTA: 3
 // warpgroups.
-//   warpgroup 0, producer (24 registers): one thread loads Q once, then the K tiles of 128
-//     keys by TMA (128-byte swizzle) into a kStages ring, from the diagonal down.
-//   warpgroups 1 and 2, consumers (240 registers): consumer c takes the block's key tiles
+//   warpgroup 0, producer (40 registers): one thread loads Q once, then the K tiles of 128
+//     keys by TMA (128-byte swizzle) into a kStages ring, from the diagonal down; warps
+//     1-3 are the readers: per tile, once its consumer's warps have put their column and
+//     distance sums in shared memory, they add them to the results with vector atomics
+//     (so that the consumers never wait for one another or for the atomics).
+//   warpgroups 1 and 2, consumers (232 registers): consumer c takes the block's key tiles
 //     i = c, c + 2, ... (consumer 1 starting half a tile late, so that the two do not
 //     queue their products behind each other). For all 128 rows it issues two m64n128
 //     products (the Q descriptor
@@ -25,18 +28,18 @@
 //                 the lowest key; a tile whose maximum is >= the running one takes over
 //                 (tiles come in descending key order); the quad and consumers merge last
 //       columns   4 rows summed in registers, then per tile a 3-round shuffle
-//                 reduce-scatter; warp 2 sums the 4 warps' planes in shared memory, one
-//                 vector atomic per 4 keys
+//                 reduce-scatter into the warp's plane in shared memory; reader warp 0
+//                 sums the 4 planes, one vector atomic per 4 keys
 //       diagonals 19 x 2 slots in registers, then per tile a conflict-free stage with one
 //                 writer per entry that the warp sums with 16-byte loads into its distance
-//                 plane; warps 0-1 sum the 4 planes (aligned quads), one vector atomic per
-//                 4 of the tile's 255 distances
-//       pooled    warp 3, from the column planes of the warps whose rows lie in one row
+//                 plane; reader warps 0-1 sum the 4 planes (aligned quads), one vector
+//                 atomic per 4 of the tile's 255 distances
+//       pooled    reader warp 2, from the column planes of the warps whose rows lie in one row
 //                 block (one warp sum per key block); a warp whose rows span row blocks
 //                 adds its own per block (slow)
 //     Masks, sink and local mass (kept in shared memory) and the probability window only
-//     on tiles that need them. One named barrier per consumer and tile; partials are
-//     double-buffered by tile, so the next tile's writes never race the readers.
+//     on tiles that need them. The sums are double-buffered per consumer, handed to the
+//     readers and back by mbarriers (sums_full, sums_empty).
 //   RowsFromForward: the forward computed each row's entropy and top-1 (args.forward_*;
 //   flash_attention_hopper_kernel.cuh, RowStatistics); the loop skips both and the rows
 //   are copied at the end.
@@ -75,18 +78,16 @@ __device__ __forceinline__ void add_tile_pooled(const detail::CaptureArgs& args,
   int block_of_warp[4];
 #pragma unroll
   for (int w = 0; w < 4; ++w) block_of_warp[w] = __float_as_int(capture::ld_shared(blocks + 4 * w));
-  float4 x[4];
-#pragma unroll
-  for (int w = 0; w < 4; ++w) x[w] = capture::ld_shared4(columns + w * 512 + 16 * lane);
   const int key[4] = {4 * lane, 4 * lane + 1, 4 * lane + 2, 4 * lane + 3};
 #pragma unroll
   for (int w = 0; w < 4; ++w) {
     const int block = block_of_warp[w];
     if (block < 0 || (w > 0 && block_of_warp[w - 1] == block)) continue;  // summed with an earlier warp
-    float4 sum = x[w];
+    // Loaded where summed (not all 4 up front): the readers run in 40 registers.
+    float4 sum = capture::ld_shared4(columns + w * 512 + 16 * lane);
 #pragma unroll
     for (int other = w + 1; other < 4; ++other)
-      if (block_of_warp[other] == block) sum = capture::add4(sum, x[other]);
+      if (block_of_warp[other] == block) sum = capture::add4(sum, capture::ld_shared4(columns + other * 512 + 16 * lane));
     const float v[4] = {sum.x, sum.y, sum.z, sum.w};
     capture::add_pooled(args, pooled, block, key0, v, key, lane);
   }
@@ -110,6 +111,37 @@ __device__ __forceinline__ void add_tile_distances(const detail::CaptureArgs& ar
 #pragma unroll
     for (int i = 0; i < 4; ++i)
       if (d0 + i >= 0 && d0 + i < args.key_count && q[i] != 0.0f) capture::red_add(diagonal_out + d0 + i, q[i]);
+  }
+}
+
+// The readers (warps 1-3 of the producer warpgroup, reader = 0..95): every tile in order,
+// once its consumer's 4 warps have put their sums in shared memory, the atomics that add
+// them to the results; then the buffer goes back to the consumer for its tile after next.
+template <int HeadDim>
+__device__ __forceinline__ void read_capture_sums(const CapturePlan<CaptureTile<HeadDim>::kStages>& b,
+                                                  const detail::CaptureArgs& args, int reader) {
+  using G = CaptureTile<HeadDim>;
+  const int warp = reader >> 5, lane = reader & 31;
+  const int count = b.tile_count();
+  const uint32_t base = b.q - G::kQOffset;
+  for (int i = 0; i < count; ++i) {
+    const int consumer = i % G::kConsumers, buffer = (i / G::kConsumers) & 1;
+    const uint32_t sums = base + G::kSumsOffset + uint32_t((consumer * 2 + buffer) * G::kWarps * G::kWarpSums * 4);
+    const uint32_t columns = base + G::kColumnsOffset + uint32_t((consumer * 2 + buffer) * G::kWarps * G::kKeys * 4);
+    const uint32_t blocks = base + G::kBlockOffset + uint32_t(consumer * G::kWarps * 4);
+    const int key0 = (b.tiles.last - i) * G::kKeys;
+    const int lowest = (b.first_pos - key0 - 127) & ~3;
+    mbarrier_wait(b.sums_full(consumer, buffer), (i / (2 * G::kConsumers)) & 1);  // its use (i / 4) of the buffer
+    if (warp == 0) {
+      add_tile_distances<G::kWarpSums>(args, b.slot, sums, lowest, lane);
+      add_tile_columns(args, b.slot, columns, key0, lane);
+    } else if (warp == 1) {
+      add_tile_distances<G::kWarpSums>(args, b.slot, sums, lowest, 32 + lane);
+      if (lane == 0) add_tile_distances<G::kWarpSums>(args, b.slot, sums, lowest, 64);
+    } else {
+      add_tile_pooled(args, b.slot, columns, blocks, key0, lane);
+    }
+    if (i + 2 * G::kConsumers < count) mbarrier_arrive(b.sums_empty(consumer, buffer));
   }
 }
 
@@ -221,6 +253,8 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
     const uint32_t sums = sums_base + uint32_t(buffer * G::kWarps * G::kWarpSums * 4);
     const uint32_t columns = columns_base + uint32_t(buffer * G::kWarps * G::kKeys * 4);
     if (args.statistics) {
+      // The readers are done with this buffer's previous tile (two of this consumer's ago).
+      if (i >= 2 * G::kConsumers) mbarrier_wait(b.sums_empty(consumer, buffer), (i / (2 * G::kConsumers) - 1) & 1);
       // capture_layout::column_result_key: keys 16g + 2t + {0, 1, 8, 9}.
       capture::st_shared2(columns + 4 * (warp * G::kKeys + 16 * g + 2 * t), keys[0], keys[1]);
       capture::st_shared2(columns + 4 * (warp * G::kKeys + 16 * g + 8 + 2 * t), keys[2], keys[3]);
@@ -230,16 +264,7 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
                                    stage + 4 * capture_layout::diag_stage_offset(lane, 0, 1)};
       const int align = (b.first_pos + 1) & 3;
       capture::diagonal_sums(slot, stage, stage_e, sums + 4 * uint32_t(warp * G::kWarpSums + 32 * warp + align), lane);
-      named_barrier_sync(kConsumerBarrier + consumer, 128);  // every warp's sums of this buffer are in
-      const int lowest = (b.first_pos - key0 - 127) & ~3;
-      if (warp < 2) {
-        add_tile_distances<G::kWarpSums>(args, b.slot, sums, lowest, thread);
-      } else if (warp == 2) {
-        add_tile_columns(args, b.slot, columns, key0, lane);
-        if (lane == 0) add_tile_distances<G::kWarpSums>(args, b.slot, sums, lowest, 64);
-      } else {
-        add_tile_pooled(args, b.slot, columns, blocks, key0, lane);
-      }
+      mbarrier_arrive(b.sums_full(consumer, buffer));  // the readers take it from here
     }
     buffer ^= 1;
   }
@@ -343,6 +368,11 @@ __global__ void __launch_bounds__(CaptureTile<HeadDim>::kThreads, 1)
       mbarrier_init(b.empty(stage), G::kWarps);  // the 4 warps of the consumer that used it
     }
     mbarrier_init(b.merge_full(), 128);
+    for (int c = 0; c < G::kConsumers; ++c)
+      for (int buffer = 0; buffer < 2; ++buffer) {
+        mbarrier_init(b.sums_full(c, buffer), 128);
+        mbarrier_init(b.sums_empty(c, buffer), kSumsReaders);
+      }
     fence_mbarrier_init();
   }
   __syncthreads();
@@ -350,7 +380,10 @@ __global__ void __launch_bounds__(CaptureTile<HeadDim>::kThreads, 1)
   const int warpgroup = int(threadIdx.x) / 128;
   if (warpgroup == 0) {
     setmaxnreg_decrease<G::kProducerRegisters>();
-    if (threadIdx.x == 0) produce_capture<HeadDim>(b, &map_q, &map_k);
+    if (threadIdx.x == 0)
+      produce_capture<HeadDim>(b, &map_q, &map_k);
+    else if (threadIdx.x >= 32 && args.statistics)
+      read_capture_sums<HeadDim>(b, args, int(threadIdx.x) - 32);
   } else {
     setmaxnreg_increase<G::kConsumerRegisters>();
     consume_capture<HeadDim, T, RowsFromForward>(b, args, warpgroup - 1);

@@ -111,6 +111,7 @@ __device__ __forceinline__ void add_to_slots(float (&slot)[2][layout::kDiagSlots
 // then, after __syncwarp, each index's 8 entries summed into the float at sums + 4 index.
 __device__ __forceinline__ void diagonal_sums(const float (&slot)[2][layout::kDiagSlots], uint32_t stage,
                                               const uint32_t (&stage_e)[2], uint32_t sums, int lane) {
+  __syncwarp();  // the warp's reads of the stage for the previous tile are done
 #pragma unroll
   for (int e = 0; e < 2; ++e)
 #pragma unroll

@@ -26,9 +26,14 @@ struct CaptureTile {
   static constexpr int kConsumers = 2;
   static constexpr int kWarps = 4;  // per consumer
   static constexpr int kThreads = 128 * (1 + kConsumers);
-  static constexpr int kProducerRegisters = 24;
-  static constexpr int kConsumerRegisters = 240;
-  static_assert(kProducerRegisters * 128 + kConsumerRegisters * 128 * kConsumers <= 65536, "register file");
+  // The producer warpgroup also runs the readers (warps 1-3), which need more than 24.
+  static constexpr int kProducerRegisters = 40;
+  static constexpr int kConsumerRegisters = 232;
+  // setmaxnreg moves registers within what the launch gave the CTA: 168 a thread (65536 /
+  // 384 rounded down to 8). The readers need 40; the consumers fit 232 when the forward
+  // computed the rows (the kernel that computes them itself spills 36 bytes there).
+  static_assert(kProducerRegisters * 128 + kConsumerRegisters * 128 * kConsumers <= (65536 / kThreads) / 8 * 8 * kThreads,
+                "register file");
   static constexpr int kColumnBlocks = HeadDim / 64;
   static constexpr int kQBytes = kRows * HeadDim * 2;
   static constexpr int kTileBytes = kKeys * HeadDim * 2;
@@ -54,18 +59,22 @@ struct CaptureTile {
   static constexpr int kMergeOffset = kBlockOffset + kConsumers * kWarps * 4;
   static constexpr int kMergeFloats = 5 * 4 * 128;
   static constexpr int kBarrierOffset = kMergeOffset + kMergeFloats * 4;
-  static constexpr int kBarriers = 2 + 2 * kStages;  // q_full, full[s], empty[s], merge_full
+  // q_full, full[s], empty[s], merge_full, then per consumer and sums buffer sums_full, sums_empty
+  static constexpr int kBarriers = 2 + 2 * kStages + 2 * kConsumers * 2;
   static constexpr int kSmemBytes = kBarrierOffset + kBarriers * 8 + 1024;  // + alignment slack
   static_assert(kKOffset % 1024 == 0 && kTileBytes % 1024 == 0, "swizzle atoms");
   static_assert(kStageBytes >= capture_layout::kDiagStageFloats * 4, "diagonal stage");
   static_assert(kSmemBytes <= 227 * 1024, "shared memory of one H100 CTA");
 };
 
-// Named barriers: consumer c syncs its 4 warps on kConsumerBarrier + c once per tile;
-// consumer 1 starts on kStaggerBarrier. (The end-of-CTA handover is an mbarrier,
-// CapturePlan::merge_full: each writer's own arrive releases its stores.)
-constexpr int kConsumerBarrier = 1;
+// Named barrier: consumer 1 starts on kStaggerBarrier. The handovers are mbarriers (each
+// arrive releases the arriving thread's own stores): per consumer c and sums buffer (two,
+// alternating by the consumer's tiles) sums_full (the consumer's 128 threads arrive once
+// their sums are in, the readers wait) and sums_empty (the 96 readers arrive once they
+// have added them; the consumer waits before it writes that buffer again), and at the end
+// of the CTA merge_full.
 constexpr int kStaggerBarrier = 4;
+constexpr int kSumsReaders = 96;  // warps 1-3 of the producer warpgroup
 constexpr float kMaskedScore = -1e30f;
 
 template <int Stages>
@@ -80,6 +89,10 @@ struct CapturePlan {
   __device__ uint32_t empty(int stage) const { return barriers + 8 * (1 + Stages + stage); }
   // Consumer 1's 128 threads arrive once their row partials are in shared memory.
   __device__ uint32_t merge_full() const { return barriers + 8 * (1 + 2 * Stages); }
+  __device__ uint32_t sums_full(int consumer, int buffer) const {
+    return barriers + 8 * (2 + 2 * Stages + 2 * consumer + buffer);
+  }
+  __device__ uint32_t sums_empty(int consumer, int buffer) const { return sums_full(consumer, buffer) + 8 * 4; }
   __device__ int tile_count() const { return tiles.last - tiles.first + 1; }
 };
 
