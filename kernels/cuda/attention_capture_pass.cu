@@ -79,11 +79,17 @@ CaptureWorkspace::ForwardRows CaptureWorkspace::forward_rows_buffer(int num_head
 }
 
 bool capture_takes_rows_from_forward(const FlashAttentionParams& attention) {
-  // ATTNSCOPE_CAPTURE_ROWS=capture keeps them in the capture pass (comparisons).
-  const char* rows = std::getenv("ATTNSCOPE_CAPTURE_ROWS");
-  if (rows != nullptr && std::string_view(rows) == "capture") return false;
-  return !split_decode_capture_chosen(attention) &&
-         choose_capture_kernel(attention, capture_kernel_from_environment()) == FlashKernel::Hopper;
+  const char* value = std::getenv("ATTNSCOPE_CAPTURE_ROWS");
+  const std::string_view rows = value != nullptr ? value : "auto";
+  if (rows != "auto" && rows != "forward" && rows != "capture")
+    throw Error("ATTNSCOPE_CAPTURE_ROWS", "'" + std::string(rows) + "' is not auto, forward or capture");
+  if (rows == "capture" || split_decode_capture_chosen(attention) ||
+      choose_capture_kernel(attention, capture_kernel_from_environment()) != FlashKernel::Hopper)
+    return false;
+  // Measured on the H100 (docs/cuda-attention.md, "Row statistics in the forward"): the
+  // forward pays about what the capture saves, more below 32K keys (the top-1 lookups).
+  constexpr int64_t kFromKeys = 65536;
+  return rows == "forward" || attention.first_position + attention.n >= kFromKeys;
 }
 
 void CaptureWorkspace::reserve(int slots, int64_t rows, int64_t keys, int64_t pool_block, int64_t window_cells) {

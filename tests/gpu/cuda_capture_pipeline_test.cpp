@@ -24,6 +24,7 @@
 #include "tests/gpu/attention_test_support.h"
 #include "tests/gpu/capture_comparison.h"
 #include "tests/gpu/cuda_test_support.h"
+#include "tests/support/scoped_environment.h"
 
 namespace k = attnscope::kernels;
 namespace support = attnscope::testing::gpu;
@@ -157,18 +158,24 @@ TEST_CASE("the CUDA backend's capture of a chunked prefill and decode steps matc
           "[gpu][capture][pipeline]") {
   ATTNSCOPE_SKIP_WITHOUT_GPU();
   uint32_t seed = 8100;
-  for (const Case& c : cases()) {
-    INFO(describe(c));
-    const support::Problem p = problem(c, seed += 31);
-    const std::vector<k::HeadAccumulator> cpu = cpu_capture(c, p);
-    auto gpu = gpu_backend(c.dtype);
-    Calls calls(*gpu, p);
-    Accumulators acc(c);
-    calls.run(c, 0, c.calls().size(), &acc.capture);
-    REQUIRE(acc.capture.held != nullptr);  // per-key sums on the device, merges queued
-    k::finish_capture(acc.capture);
-    REQUIRE(acc.capture.held == nullptr);
-    for (std::size_t i = 0; i < cpu.size(); ++i) compare(p, acc.heads[i], cpu[i]);
+  // Every case with the rows' entropy and top-1 from the forward and from the capture
+  // (auto takes the capture at these lengths; forward needs the Hopper kernels, else it
+  // falls back to the capture).
+  for (const char* rows : {"forward", "capture"}) {
+    const attnscope::testing::ScopedEnvironment scoped("ATTNSCOPE_CAPTURE_ROWS", rows);
+    for (const Case& c : cases()) {
+      INFO(describe(c) << ", rows computed in the " << rows);
+      const support::Problem p = problem(c, seed += 31);
+      const std::vector<k::HeadAccumulator> cpu = cpu_capture(c, p);
+      auto gpu = gpu_backend(c.dtype);
+      Calls calls(*gpu, p);
+      Accumulators acc(c);
+      calls.run(c, 0, c.calls().size(), &acc.capture);
+      REQUIRE(acc.capture.held != nullptr);  // per-key sums on the device, merges queued
+      k::finish_capture(acc.capture);
+      REQUIRE(acc.capture.held == nullptr);
+      for (std::size_t i = 0; i < cpu.size(); ++i) compare(p, acc.heads[i], cpu[i]);
+    }
   }
 }
 

@@ -301,12 +301,17 @@ __device__ __forceinline__ void consume(const BlockPlan<HopperTile<HeadDim>::kSt
   uint32_t p[32];
   float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f}, alpha[2];
   RowStatistics stats;
+  // One softmax call site without Stats, as the plain forward had (no code grows there).
   auto softmax = [&](int key0) {
-    if (needs_mask(key0)) {
-      mask_scores(s, warp_pos + g, key0, args.window, t);
-      softmax_tile<Stats, true>(s, row_max, row_sum, alpha, args.scale_log2, stats, key0, t);
+    const bool masked = needs_mask(key0);
+    if (masked) mask_scores(s, warp_pos + g, key0, args.window, t);
+    if constexpr (Stats) {
+      if (masked)
+        softmax_tile<true, true>(s, row_max, row_sum, alpha, args.scale_log2, stats, key0, t);
+      else
+        softmax_tile<true, false>(s, row_max, row_sum, alpha, args.scale_log2, stats, key0, t);
     } else {
-      softmax_tile<Stats, false>(s, row_max, row_sum, alpha, args.scale_log2, stats, key0, t);
+      softmax_tile<false, false>(s, row_max, row_sum, alpha, args.scale_log2, stats, key0, t);
     }
   };
 
