@@ -17,9 +17,9 @@
 // per call). --chunk ROWS also times the forward and the capture as a chunked prefill
 // calls them (ROWS query rows a call, each against every earlier key) and prints a line
 // per length with both totals beside the one-call times.
-// Where the Hopper kernels run, also the capture as the backend runs it there: the
-// forward computing the rows' entropy and top-1 (fwd+rows) and the capture pass taking
-// them (cap rest); its cost over the plain forward is (fwd+rows - fwd + cap rest) / fwd
+// Where the Hopper kernels run, also the capture as the backend runs it there for calls
+// of 65,536 keys or more (capture_takes_rows_from_forward): the forward computing the
+// rows' entropy and top-1 (fwd+rows) and the capture pass taking them (cap rest); its cost over the plain forward is (fwd+rows - fwd + cap rest) / fwd
 // (cost/fwd), and its results are compared with the Hopper capture's alone (rows diff,
 // rows top1 !=).
 #include <cuda_runtime.h>
@@ -213,7 +213,7 @@ int main(int argc, char** argv) try {
     }
     const double capture = capture_kernel == cuda::FlashKernel::Hopper ? capture_hopper : capture_portable;
 
-    // The capture with the rows from the forward (what CapturePipeline runs on sm_90).
+    // The capture with the rows from the forward (what CapturePipeline runs on sm_90 from 64K keys).
     double forward_rows = std::numeric_limits<double>::quiet_NaN(), capture_rest = forward_rows,
            rows_diff = forward_rows;
     int64_t rows_top1_differ = -1;
