@@ -126,9 +126,8 @@ __device__ __forceinline__ void read_capture_sums(const CapturePlan<CaptureTile<
   const uint32_t base = b.q - G::kQOffset;
   for (int i = 0; i < count; ++i) {
     const int consumer = i % G::kConsumers, buffer = (i / G::kConsumers) & 1;
-    const uint32_t sums = base + G::kSumsOffset + uint32_t((consumer * 2 + buffer) * G::kWarps * G::kWarpSums * 4);
-    const uint32_t columns = base + G::kColumnsOffset + uint32_t((consumer * 2 + buffer) * G::kWarps * G::kKeys * 4);
-    const uint32_t blocks = base + G::kBlockOffset + uint32_t(consumer * G::kWarps * 4);
+    const uint32_t sums = G::sums_at(base, consumer, buffer), columns = G::columns_at(base, consumer, buffer);
+    const uint32_t blocks = G::blocks_at(base, consumer);
     const int key0 = (b.tiles.last - i) * G::kKeys;
     const int lowest = (b.first_pos - key0 - 127) & ~3;
     mbarrier_wait(b.sums_full(consumer, buffer), (i / (2 * G::kConsumers)) & 1);  // its use (i / 4) of the buffer
@@ -171,22 +170,19 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
   // block in `blocks`); a warp whose rows span several adds its own.
   const int pb = args.pool_block;
   const bool spans_blocks = warp_last >= warp_pos && warp_pos / pb != warp_last / pb;
-  const uint32_t blocks = base + G::kBlockOffset + uint32_t(consumer * G::kWarps * 4);
+  const uint32_t blocks = G::blocks_at(base, consumer);
   if (lane == 0)
     capture::st_shared(blocks + 4 * warp,
                        __int_as_float(warp_last >= warp_pos && !spans_blocks ? warp_pos / pb : -1));
   for (int i = 0; i < 8; ++i) capture::st_shared(r.mass + 4 * i, 0.0f);
 
-  // Shared addresses: this warp's diagonal stage, and per buffer the consumer's 4 distance
-  // planes and 4 column planes.
+  // This warp's diagonal stage (the planes it writes per buffer: G::sums_at, G::columns_at).
   const uint32_t stage = base + G::kStageOffset + uint32_t((consumer * G::kWarps + warp) * G::kStageBytes);
-  const uint32_t sums_base = base + G::kSumsOffset + uint32_t(consumer * 2 * G::kWarps * G::kWarpSums * 4);
-  const uint32_t columns_base = base + G::kColumnsOffset + uint32_t(consumer * 2 * G::kWarps * G::kKeys * 4);
   if (args.statistics) {
     for (int i = lane; i < capture_layout::kDiagStageFloats; i += 32) capture::st_shared(stage + 4 * i, 0.0f);
     for (int buffer = 0; buffer < 2; ++buffer)  // this warp's own distance plane of each buffer
       for (int i = lane; i < G::kWarpSums; i += 32)
-        capture::st_shared(sums_base + 4 * uint32_t((buffer * G::kWarps + warp) * G::kWarpSums + i), 0.0f);
+        capture::st_shared(G::sums_at(base, consumer, buffer) + 4 * uint32_t(warp * G::kWarpSums + i), 0.0f);
     __syncwarp();
   }
   uint32_t mask;  // ~31, opaque to the compiler (top1_candidate)
@@ -250,8 +246,7 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
       capture::add_to_slots<1>(slot, p[1]);
       capture::reduce_columns(keys, lane);
     }
-    const uint32_t sums = sums_base + uint32_t(buffer * G::kWarps * G::kWarpSums * 4);
-    const uint32_t columns = columns_base + uint32_t(buffer * G::kWarps * G::kKeys * 4);
+    const uint32_t sums = G::sums_at(base, consumer, buffer), columns = G::columns_at(base, consumer, buffer);
     if (args.statistics) {
       // The readers are done with this buffer's previous tile (two of this consumer's ago).
       if (i >= 2 * G::kConsumers) mbarrier_wait(b.sums_empty(consumer, buffer), (i / (2 * G::kConsumers) - 1) & 1);

@@ -65,6 +65,18 @@ struct CaptureTile {
   static_assert(kKOffset % 1024 == 0 && kTileBytes % 1024 == 0, "swizzle atoms");
   static_assert(kStageBytes >= capture_layout::kDiagStageFloats * 4, "diagonal stage");
   static_assert(kSmemBytes <= 227 * 1024, "shared memory of one H100 CTA");
+  // Shared addresses from the aligned base, shared by the consumers that write these
+  // regions and the readers: consumer c's 4 warps' distance planes and column planes of
+  // sums buffer `buffer` (0, 1), and the row blocks of its warps.
+  __device__ static uint32_t sums_at(uint32_t base, int consumer, int buffer) {
+    return base + kSumsOffset + uint32_t((consumer * 2 + buffer) * kWarps * kWarpSums * 4);
+  }
+  __device__ static uint32_t columns_at(uint32_t base, int consumer, int buffer) {
+    return base + kColumnsOffset + uint32_t((consumer * 2 + buffer) * kWarps * kKeys * 4);
+  }
+  __device__ static uint32_t blocks_at(uint32_t base, int consumer) {
+    return base + kBlockOffset + uint32_t(consumer * kWarps * 4);
+  }
 };
 
 // Named barrier: consumer 1 starts on kStaggerBarrier. The handovers are mbarriers (each
