@@ -130,6 +130,24 @@ void check_counts(const Reader& r, const std::string& name, const std::vector<in
                                      ", outside [0, rows = " + std::to_string(rows) + "]");
 }
 
+// Each row's position is a position of a model and its top-1 key one the row can see
+// (0 <= top1 <= position): the summaries subtract them (a forged pair overflowed int64,
+// found by fuzz/capture_file_fuzz.cpp).
+void check_rows(const Reader& r, const std::string& prefix, const kernels::HeadAccumulator& acc) {
+  for (size_t row = 0; row < acc.positions.size(); ++row) {
+    const int64_t position = acc.positions[row];
+    if (position < 0 || position >= model::kMaxPositions)
+      throw Error(r.where(prefix + layout::kPositions), "row " + std::to_string(row) + " has position " +
+                                                            std::to_string(position) + ", outside [0, " +
+                                                            std::to_string(model::kMaxPositions) + ")");
+    if (acc.top1[row] < 0 || acc.top1[row] > position)
+      throw Error(r.where(prefix + layout::kTop1), "row " + std::to_string(row) + " (position " +
+                                                       std::to_string(position) + ") names key " +
+                                                       std::to_string(acc.top1[row]) + ", outside [0, " +
+                                                       std::to_string(position) + "]");
+  }
+}
+
 kernels::HeadAccumulator read_head(const Reader& r, int layer, int head, int64_t pool_block) {
   kernels::HeadAccumulator acc;
   acc.layer = layer;
@@ -149,6 +167,7 @@ kernels::HeadAccumulator read_head(const Reader& r, int layer, int head, int64_t
   acc.row_entropy = r.read<float>(p + layout::kRowEntropy, "F32", {acc.rows});
   acc.top1 = r.read<int64_t>(p + layout::kTop1, "I64", {acc.rows});
   acc.positions = r.read<int64_t>(p + layout::kPositions, "I64", {acc.rows});
+  check_rows(r, p, acc);
   // exact_rows <= rows, and rows is bounded by the size of `top1`: no overflow here.
   acc.exact = r.read<float>(p + layout::kExactPacked, "F32", {acc.exact_rows * (acc.exact_rows + 1) / 2});
   acc.pooled.block = pool_block;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <random>
 
 #include "analysis/capture/capture_file.h"
@@ -298,6 +299,36 @@ TEST_CASE("a capture whose pooled row counts would overflow their sum is refused
   forge(path, forged, {}, {{"layer.0.head.1.pooled_rows", {"I64", {2}, bytes_of(std::vector<int64_t>{big, big})}}});
   CHECK_THROWS_WITH(capture::load_capture(forged),
                     Contains("layer.0.head.1.pooled_rows") && Contains("rows in a block, outside [0, 6]"));
+  std::filesystem::remove(path);
+  std::filesystem::remove(forged);
+}
+
+TEST_CASE("a capture whose rows name a position or top-1 key out of range is refused naming the tensor",
+          "[capture][file][untrusted]") {
+  // Found by fuzz/capture_file_fuzz.cpp: position - top1 of a forged row overflowed int64 (UBSan).
+  const auto path = temp_path("valid-rows.safetensors");
+  const auto forged = temp_path("forged-rows.safetensors");
+  save_small_capture(path);
+  const int64_t huge = std::numeric_limits<int64_t>::max();
+  const auto rows = [](std::vector<int64_t> values) { return Replacement{"I64", {6}, bytes_of(std::move(values))}; };
+  SECTION("a top-1 key below 0") {
+    forge(path, forged, {}, {{"layer.0.head.1.top1", rows({0, 0, -5, 0, 0, 0})}});
+    CHECK_THROWS_WITH(capture::load_capture(forged),
+                      Contains("layer.0.head.1.top1") && Contains("row 2 (position 2) names key -5, outside [0, 2]"));
+  }
+  SECTION("a top-1 key after the row's position") {
+    forge(path, forged, {}, {{"layer.0.head.1.top1", rows({0, 0, 0, 0, 0, 6})}});
+    CHECK_THROWS_WITH(capture::load_capture(forged), Contains("layer.0.head.1.top1") && Contains("names key 6"));
+  }
+  SECTION("a position no model has") {
+    forge(path, forged, {}, {{"layer.0.head.1.positions", rows({0, 1, 2, 3, 4, huge})}});
+    CHECK_THROWS_WITH(capture::load_capture(forged), Contains("layer.0.head.1.positions") &&
+                                                         Contains("row 5 has position " + std::to_string(huge)));
+  }
+  SECTION("a negative position") {
+    forge(path, forged, {}, {{"layer.0.head.1.positions", rows({-1, 1, 2, 3, 4, 5})}});
+    CHECK_THROWS_WITH(capture::load_capture(forged), Contains("row 0 has position -1"));
+  }
   std::filesystem::remove(path);
   std::filesystem::remove(forged);
 }
