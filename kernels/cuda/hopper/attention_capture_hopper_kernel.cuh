@@ -160,11 +160,13 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
   for (int a = 0; a < 4; ++a) {
     const int row = b.row0 + 32 * warp + 8 * a + g;
     r.lse2[a] = row < args.n ? args.lse[int64_t(b.head) * args.lse_stride + row] * detail::kLog2e : 0.0f;
-    r.entropy[a] = 0.0f;
     r.best[a] = 0u;
   }
   r.best_tile[0] = r.best_tile[1] = 0u;
   const uint32_t base = b.q - G::kQOffset;
+  r.entropy = base + G::kEntropyOffset + uint32_t((consumer * 4 * 128 + thread) * 4);
+#pragma unroll
+  for (int a = 0; a < 4; ++a) capture::st_shared(r.entropy + 512 * a, 0.0f);
   r.mass = base + G::kMassOffset + uint32_t((consumer * 128 + thread) * 32);
   // Pooled map: warp 3 handles the warps whose valid rows lie in one row block (their
   // block in `blocks`); a warp whose rows span several adds its own.
@@ -278,7 +280,7 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
   if (consumer == 1) {
 #pragma unroll
     for (int a = 0; a < 4; ++a) {
-      merge[(5 * a) * 128 + thread] = r.entropy[a];
+      merge[(5 * a) * 128 + thread] = capture::ld_shared(r.entropy + 512 * a);
       merge[(5 * a + 1) * 128 + thread] = capture::ld_shared(r.mass + 4 * a);
       merge[(5 * a + 2) * 128 + thread] = capture::ld_shared(r.mass + 16 + 4 * a);
       merge[(5 * a + 3) * 128 + thread] = __uint_as_float(r.best[a]);
@@ -290,7 +292,7 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
   mbarrier_wait(b.merge_full(), 0);
 #pragma unroll
   for (int a = 0; a < 4; ++a) {
-    float entropy = r.entropy[a] + merge[(5 * a) * 128 + thread];
+    float entropy = capture::ld_shared(r.entropy + 512 * a) + merge[(5 * a) * 128 + thread];
     float sink = capture::ld_shared(r.mass + 4 * a) + merge[(5 * a + 1) * 128 + thread];
     float local = capture::ld_shared(r.mass + 16 + 4 * a) + merge[(5 * a + 2) * 128 + thread];
     uint32_t best = r.best[a];

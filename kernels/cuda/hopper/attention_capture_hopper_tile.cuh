@@ -30,8 +30,9 @@ struct CaptureTile {
   static constexpr int kProducerRegisters = 40;
   static constexpr int kConsumerRegisters = 232;
   // setmaxnreg moves registers within what the launch gave the CTA: 168 a thread (65536 /
-  // 384 rounded down to 8). The readers need 40; the consumers fit 232 when the forward
-  // computed the rows (the kernel that computes them itself spills 36 bytes there).
+  // 384 rounded down to 8). The readers need 40; the consumers fit 232 with the rows'
+  // entropy sums in shared memory (in registers, the kernel that computes the rows itself
+  // spilled 36 bytes).
   static_assert(kProducerRegisters * 128 + kConsumerRegisters * 128 * kConsumers <= (65536 / kThreads) / 8 * 8 * kThreads,
                 "register file");
   static constexpr int kColumnBlocks = HeadDim / 64;
@@ -53,10 +54,14 @@ struct CaptureTile {
   // the registers), then per consumer the row block of each warp's rows.
   static constexpr int kMassOffset = kColumnsOffset + kConsumers * 2 * kWarps * kKeys * 4;
   static constexpr int kBlockOffset = kMassOffset + kConsumers * 128 * 8 * 4;
+  // Per consumer its threads' 4 rows' entropy sums, [consumer][row a][thread] (added to
+  // once per row and tile: out of the registers, where the kernel that computes the rows
+  // itself spilled).
+  static constexpr int kEntropyOffset = kBlockOffset + kConsumers * kWarps * 4;
   // Consumer 1's per-row partials for consumer 0 at the end (5 values x 4 rows x 128
   // threads), apart from every stage: a consumer whose tiles are few may still be zeroing
   // its stages when the other hands over.
-  static constexpr int kMergeOffset = kBlockOffset + kConsumers * kWarps * 4;
+  static constexpr int kMergeOffset = kEntropyOffset + kConsumers * 4 * 128 * 4;
   static constexpr int kMergeFloats = 5 * 4 * 128;
   static constexpr int kBarrierOffset = kMergeOffset + kMergeFloats * 4;
   // q_full, full[s], empty[s], merge_full, then per consumer and sums buffer sums_full, sums_empty
@@ -173,8 +178,8 @@ __device__ __forceinline__ uint32_t top1_candidate(float p, uint32_t mask, uint3
 // lse gives and what the tiles add up.
 struct CaptureRows {
   float lse2[4];  // lse * log2 e
-  float entropy[4];
-  uint32_t mass;  // shared address of the rows' sink mass [4] and local mass [4]
+  uint32_t entropy;  // shared address of row 0's sum of p log2 p; row a's at + 512 a
+  uint32_t mass;     // shared address of the rows' sink mass [4] and local mass [4]
   uint32_t best[4];       // p bits, low 5 bits = 31 - index of the key among the thread's 32 in its tile
   uint32_t best_tile[2];  // that tile's index in the block's walk, rows a (low half) and a + 2 (high half)
 };
@@ -225,7 +230,8 @@ __device__ __forceinline__ void row_statistics(float (&s)[64], CaptureRows& r, c
         }
       }
     if constexpr (!RowsFromForward) {
-      r.entropy[a] += entropy[0] + entropy[1];
+      const uint32_t at = r.entropy + 512 * a;
+      capture::st_shared(at, capture::ld_shared(at) + (entropy[0] + entropy[1]));
       const uint32_t tile_top = max(top[0], top[1]);
       if ((tile_top & 0xffffffe0u) >= (r.best[a] & 0xffffffe0u)) {  // ties: this tile's keys are lower
         r.best[a] = tile_top;
