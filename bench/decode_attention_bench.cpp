@@ -14,7 +14,10 @@
 // events, the median reported. GB/s: the K and V bytes a step must read (K only for the
 // capture) over its time. The two paths' results are compared on the same inputs: out
 // (relative L2) and lse (largest difference), and the capture's sums and row values
-// (largest relative L2, top-1 keys that differ).
+// (largest relative L2, top-1 keys that differ). On the split path also what the
+// backend's captured step costs with its fp64 per-key sums: the pass then a fold kernel
+// ("cap+fold", before 2026-11-24) against the pass adding them itself ("cap fp64"), and
+// the largest relative difference of the two sums ("fp64 diff": 0 for one row).
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -28,6 +31,7 @@
 
 #include "bench/cuda_bench_support.h"
 #include "kernels/cuda/attention_capture_pass.h"
+#include "kernels/cuda/capture_device_sums.h"
 #include "kernels/cuda/flash_attention.h"
 #include "kernels/cuda/split_decode.h"
 #include "kernels/cuda/split_decode_plan.h"
@@ -71,6 +75,38 @@ struct Forward {
   std::vector<float> out, lse;
 };
 
+// fp64 per-key sums of `slots` heads over `keys` keys on the device, as the backend keeps
+// them across a run (DeviceKeySums), for timing what a captured decode step adds to them.
+struct Fp64Sums {
+  double* data = nullptr;
+  int64_t doubles = 0;
+  cuda::Fp64KeySums target;
+  Fp64Sums(int slots, int64_t keys) : doubles(2 * int64_t(slots) * keys) {
+    check(cudaMalloc(&data, size_t(doubles) * 8), "cudaMalloc");
+    target = {data, data + int64_t(slots) * keys, keys};
+    clear();
+  }
+  ~Fp64Sums() { cudaFree(data); }
+  Fp64Sums(const Fp64Sums&) = delete;
+  Fp64Sums& operator=(const Fp64Sums&) = delete;
+  void clear() { check(cudaMemset(data, 0, size_t(doubles) * 8), "cudaMemset"); }
+  std::vector<double> download() const {
+    std::vector<double> v(static_cast<size_t>(doubles));
+    check(cudaMemcpy(v.data(), data, v.size() * 8, cudaMemcpyDeviceToHost), "download fp64 sums");
+    return v;
+  }
+};
+
+// Largest |a - b| / max(|a|, |b|) over the entries.
+double largest_relative_difference(const std::vector<double>& a, const std::vector<double>& b) {
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double scale = std::max(std::abs(a[i]), std::abs(b[i]));
+    if (scale > 0) worst = std::max(worst, std::abs(a[i] - b[i]) / scale);
+  }
+  return worst;
+}
+
 Forward forward_of(const cuda::FlashAttentionParams& p, int64_t width) {
   check(cudaMemset(p.out, 0xff, size_t(p.n * p.out_stride) * 2), "poison out");  // NaN in bf16 and fp16
   cuda::flash_attention_forward(p, nullptr);
@@ -94,14 +130,14 @@ int main(int argc, char** argv) try {
   if (o.csv) {
     std::printf("keys,rows,heads,kv_heads,dim,fwd_rows_ms,fwd_split_ms,capture_rows_ms,capture_split_ms,"
                 "step_rows_ms,step_split_ms,fwd_split_gbs,capture_split_gbs,splits,out_diff,lse_diff,"
-                "capture_diff,capture_top1_differ\n");
+                "capture_diff,capture_top1_differ,capture_fold_ms,capture_fp64_ms,fp64_diff\n");
   } else {
     std::printf("%s, %d SMs; decode step: %lld row(s), heads %d/%d dim %d %s, median of %d\n", prop.name,
                 prop.multiProcessorCount, (long long)o.rows, o.heads, o.kv_heads, o.dim,
                 o.dtype == k::DType::BF16 ? "bf16" : "f16", o.reps);
-    std::printf("%8s %9s %9s %7s %9s %9s %7s %9s %9s %8s %8s %9s %9s %9s %6s\n", "keys", "fwd rows", "fwd split",
-                "x", "cap rows", "cap split", "x", "step rows", "step spl", "fwd GB/s", "cap GB/s", "out diff",
-                "lse diff", "cap diff", "top1!=");
+    std::printf("%8s %9s %9s %7s %9s %9s %7s %9s %9s %8s %8s %9s %9s %9s %6s %9s %9s %9s\n", "keys", "fwd rows",
+                "fwd split", "x", "cap rows", "cap split", "x", "step rows", "step spl", "fwd GB/s", "cap GB/s",
+                "out diff", "lse diff", "cap diff", "top1!=", "cap+fold", "cap fp64", "fp64 diff");
   }
   for (const int64_t keys : o.lengths) {
     const int64_t n = std::min(o.rows, keys);
@@ -138,6 +174,34 @@ int main(int argc, char** argv) try {
     time_path("rows", fwd_rows, cap_rows, step_rows);
     time_path("split", fwd_split, cap_split, step_split);
 
+    // What the backend's captured decode step also does: add the call's per-key sums to
+    // its fp64 sums. Before, the pass wrote fp32 sums (zeroed first) and a fold kernel
+    // added them ("cap+fold"); now the split kernel adds them itself ("cap fp64"). Both
+    // from zero once more, to compare their sums.
+    double cap_fold = 0, cap_fp64 = 0, fp64_diff = 0;
+    {
+      const ScopedDecodeKernel scoped("split");
+      Fp64Sums sums(o.heads, keys);
+      const cuda::KeySumRange range = cuda::key_sum_range(keys - n, n, 0);
+      const auto pass_then_fold = [&](int i) {
+        cuda::run_capture_pass(params(i), request, workspace, nullptr);
+        const cuda::DeviceCaptureResults d = workspace.device_results();
+        cuda::add_key_sums_on_device(d.column_sums, d.diagonal_sums, d.key_stride, sums.target, o.heads, range,
+                                     nullptr);
+      };
+      cuda::CapturePassRequest direct = request;
+      direct.add_key_sums_to = sums.target;
+      const auto pass_fp64 = [&](int i) { cuda::run_capture_pass(params(i), direct, workspace, nullptr); };
+      cap_fold = median_ms(o.reps, pass_then_fold);
+      cap_fp64 = median_ms(o.reps, pass_fp64);
+      sums.clear();
+      pass_then_fold(0);
+      const std::vector<double> folded = sums.download();
+      sums.clear();
+      pass_fp64(0);
+      fp64_diff = largest_relative_difference(folded, sums.download());
+    }
+
     // The same inputs through both paths.
     Forward a, b;
     cuda::CaptureResults ca, cb;
@@ -168,14 +232,15 @@ int main(int argc, char** argv) try {
     const int64_t splits =
         plan::choose_splits(plan::call_key_tiles(keys - n, n, 0).count, units.count, prop.multiProcessorCount).count;
     if (o.csv)
-      std::printf("%lld,%lld,%d,%d,%d,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.1f,%.1f,%lld,%.2e,%.2e,%.2e,%lld\n",
+      std::printf("%lld,%lld,%d,%d,%d,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.1f,%.1f,%lld,%.2e,%.2e,%.2e,%lld,%.5f,%.5f,%.2e\n",
                   (long long)keys, (long long)n, o.heads, o.kv_heads, o.dim, fwd_rows, fwd_split, cap_rows, cap_split,
                   step_rows, step_split, fwd_gbs, cap_gbs, (long long)splits, out_diff, lse_diff, capture_diff,
-                  (long long)top1);
+                  (long long)top1, cap_fold, cap_fp64, fp64_diff);
     else
-      std::printf("%8lld %9.4f %9.4f %7.1f %9.4f %9.4f %7.1f %9.4f %9.4f %8.0f %8.0f %9.2e %9.2e %9.2e %6lld\n",
+      std::printf("%8lld %9.4f %9.4f %7.1f %9.4f %9.4f %7.1f %9.4f %9.4f %8.0f %8.0f %9.2e %9.2e %9.2e %6lld %9.4f %9.4f %9.2e\n",
                   (long long)keys, fwd_rows, fwd_split, fwd_rows / fwd_split, cap_rows, cap_split, cap_rows / cap_split,
-                  step_rows, step_split, fwd_gbs, cap_gbs, out_diff, lse_diff, capture_diff, (long long)top1);
+                  step_rows, step_split, fwd_gbs, cap_gbs, out_diff, lse_diff, capture_diff, (long long)top1, cap_fold,
+                  cap_fp64, fp64_diff);
     std::fflush(stdout);
   }
   return 0;

@@ -3,20 +3,17 @@
 // attention_capture_pass.cu; plain C++ so that host code can hold it.
 #include <cstdint>
 
+#include "kernels/cuda/attention_operands.h"
+
 namespace attnscope::kernels::cuda::detail {
 
 constexpr int kMaxCapturedHeads = 256;  // query heads captured in one launch (grid.y)
 
-struct CaptureArgs {
-  const void* q = nullptr;
-  int64_t q_stride = 0;
-  const void* k = nullptr;
-  int64_t k_stride = 0;
-  const float* lse = nullptr;  // lse[head * lse_stride + row], natural log, from the forward
-  int64_t lse_stride = 0;
-  int n = 0, first_position = 0, window = 0, group = 1;  // positions fit in 32 bits
-  float scale_log2 = 0;                                  // scale * log2(e)
-  int heads[kMaxCapturedHeads] = {};                     // query head of captured slot y
+// The operands as every attention kernel reads them (fill_attention_operands): q, k, the
+// forward's lse (natural log, lse[head * lse_stride + row]), positions, group, scale; v
+// and out unused.
+struct CaptureArgs : AttentionOperands {
+  int heads[kMaxCapturedHeads] = {};  // query head of captured slot y
   // The rows' entropy and top-1 as the forward computed them ([head][forward_stride],
   // FlashAttentionParams::row_entropy), or nullptr. Set: the Hopper kernel copies them into
   // row_entropy and row_top1 instead of computing them; the other kernels compute them.
@@ -37,6 +34,11 @@ struct CaptureArgs {
   float* column_sums = nullptr;
   float* diagonal_sums = nullptr;
   int64_t key_stride = 0;
+  // Or, set by the split-KV decode capture only, fp64 sums it adds to (column_sums and
+  // diagonal_sums unused): CapturePassRequest::add_key_sums_to.
+  double* fp64_columns = nullptr;
+  double* fp64_diagonals = nullptr;
+  int64_t fp64_stride = 0;
   int key_count = 0;  // first_position + n: keys [0, key_count), distances [0, key_count)
   // Pooled map rows [pooled_row0, pooled_row0 + pooled_rows) x key blocks [0, pooled_cols),
   // [slot][row][col], summed with atomics (zeroed first).

@@ -62,6 +62,7 @@ struct CaptureWorkspace::Buffers {
       pooled{kWhere, "capture results"}, window{kWhere, "capture results"};
   detail::DeviceBuffer split_parts{kWhere, "the split-KV capture's per-row parts"};  // decode steps (split_decode.h)
   CaptureResults last;  // the last run's shape (vectors left empty until download)
+  bool fp64_keys = false;  // the last run added its per-key sums to the caller's fp64 sums
   Layout layout{CapturePassRequest{}, 0, 0};
 };
 
@@ -113,8 +114,8 @@ DeviceCaptureResults CaptureWorkspace::device_results() const {
   d.shape = b.last;
   const auto* keys = static_cast<const float*>(b.keys.data());
   d.rows = static_cast<const float*>(b.rows.data());
-  d.column_sums = keys;
-  d.diagonal_sums = keys != nullptr ? keys + b.layout.key_floats() : nullptr;
+  d.column_sums = keys != nullptr && !b.fp64_keys ? keys : nullptr;
+  d.diagonal_sums = d.column_sums != nullptr ? keys + b.layout.key_floats() : nullptr;
   d.key_stride = b.layout.key_stride;
   d.pooled = static_cast<const float*>(b.pooled.data());
   d.window_probs = static_cast<const float*>(b.window.data());
@@ -149,9 +150,15 @@ void run_capture_pass(const FlashAttentionParams& a, const CapturePassRequest& r
   require(a.n == 0 || (aligned(a.q) && aligned(a.k) && a.q_stride % 8 == 0 && a.k_stride % 8 == 0),
           "q and k must be 16-byte aligned with row strides a multiple of 8 elements");
 
+  const Fp64KeySums& fp64 = request.add_key_sums_to;
+  require(fp64.columns == nullptr || (fp64.diagonals != nullptr && fp64.stride >= a.first_position + a.n),
+          "fp64 key sums of " + std::to_string(fp64.stride) + " keys for a call reaching key " +
+              std::to_string(a.first_position + a.n));
+
   CaptureWorkspace::Buffers& buffers = *workspace.buffers_;
   const Layout layout(request, a.first_position, a.n);
   buffers.layout = layout;
+  buffers.fp64_keys = false;
   CaptureResults& shape = buffers.last;
   shape = CaptureResults{};
   shape.heads = request.heads;
@@ -167,27 +174,20 @@ void run_capture_pass(const FlashAttentionParams& a, const CapturePassRequest& r
   shape.window = request.window;
   if (a.n == 0 || request.heads.empty()) return;
 
+  // Decode steps: one CTA per (KV head, key split) instead of one per head (split_decode.h).
+  const bool split = split_decode_capture_chosen(a);
+  buffers.fp64_keys = split && fp64.columns != nullptr && request.statistics;
   auto* s = reinterpret_cast<cudaStream_t>(stream);
   float* rows = buffers.rows.reserve<float>(std::size_t(4 * layout.row_floats()));
   float* keys = buffers.keys.reserve<float>(std::size_t(2 * layout.key_floats()));
   float* pooled = buffers.pooled.reserve<float>(std::size_t(layout.pooled_floats()));
   float* window = buffers.window.reserve<float>(std::size_t(layout.window_floats()));
-  check(cudaMemsetAsync(keys, 0, std::size_t(2 * layout.key_floats()) * 4, s), "cudaMemsetAsync");
+  if (!buffers.fp64_keys) check(cudaMemsetAsync(keys, 0, std::size_t(2 * layout.key_floats()) * 4, s), "cudaMemsetAsync");
   if (layout.pooled_floats() > 0) check(cudaMemsetAsync(pooled, 0, std::size_t(layout.pooled_floats()) * 4, s), "cudaMemsetAsync");
   if (layout.window_floats() > 0) check(cudaMemsetAsync(window, 0, std::size_t(layout.window_floats()) * 4, s), "cudaMemsetAsync");
 
   detail::CaptureArgs args;
-  args.q = a.q;
-  args.q_stride = a.q_stride;
-  args.k = a.k;
-  args.k_stride = a.k_stride;
-  args.lse = a.lse;
-  args.lse_stride = a.lse_stride;
-  args.n = int(a.n);
-  args.first_position = int(a.first_position);
-  args.window = int(std::min<int64_t>(a.sliding_window, layout.key_count + 1));
-  args.group = a.num_heads / a.num_kv_heads;
-  args.scale_log2 = a.scale * detail::kLog2e;
+  detail::fill_attention_operands(args, a);
   if (request.rows_from_forward) {
     args.forward_entropy = a.row_entropy;
     args.forward_top1 = a.row_top1;
@@ -213,8 +213,6 @@ void run_capture_pass(const FlashAttentionParams& a, const CapturePassRequest& r
     args.window_stride = layout.window_size;
   }
 
-  // Decode steps: one CTA per (KV head, key split) instead of one per head (split_decode.h).
-  const bool split = split_decode_capture_chosen(a);
   const int64_t slots = layout.slots;
   for (int64_t begin = 0; begin < slots; begin += detail::kMaxCapturedHeads) {
     const int count = int(std::min<int64_t>(detail::kMaxCapturedHeads, slots - begin));
@@ -225,6 +223,11 @@ void run_capture_pass(const FlashAttentionParams& a, const CapturePassRequest& r
     args.row_local = rows + 3 * layout.row_floats() + begin * layout.n;
     args.column_sums = keys + begin * layout.key_stride;
     args.diagonal_sums = keys + layout.key_floats() + begin * layout.key_stride;
+    if (buffers.fp64_keys) {
+      args.fp64_columns = fp64.columns + begin * fp64.stride;
+      args.fp64_diagonals = fp64.diagonals + begin * fp64.stride;
+      args.fp64_stride = fp64.stride;
+    }
     args.pooled = pooled + begin * args.pooled_stride;
     args.window_probs = w.empty() ? nullptr : window + begin * layout.window_size;
     if (split)
@@ -239,6 +242,7 @@ CaptureResults download_capture_results(CaptureWorkspace& workspace, CUstream_st
   CaptureWorkspace::Buffers& buffers = *workspace.buffers_;
   const Layout& layout = buffers.layout;
   CaptureResults r = buffers.last;
+  require(!buffers.fp64_keys, "the last call added its per-key sums to the caller's fp64 sums: read those instead");
   auto* s = reinterpret_cast<cudaStream_t>(stream);
   check(cudaStreamSynchronize(s), "capture pass");
   if (r.n == 0 || r.heads.empty()) return r;

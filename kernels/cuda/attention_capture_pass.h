@@ -35,6 +35,12 @@ struct CapturePassRequest {
   // which must be set; flash_attention_forward's result): the Hopper capture kernel takes
   // them from there instead of computing them again.
   bool rows_from_forward = false;
+  // Set, and the call is a decode step that takes the split-KV kernel (split_decode.h):
+  // that kernel adds the call's column and diagonal sums to these fp64 sums itself, one
+  // plain add per head and key, and the fp32 per-key buffers are neither zeroed nor
+  // written (DeviceCaptureResults::column_sums is null). Saves a memset of and a pass over
+  // 2 x heads x keys floats per layer and step. Else ignored.
+  Fp64KeySums add_key_sums_to;
 };
 
 // Where the last run's results lie on the device (CaptureWorkspace::device_results),
@@ -42,6 +48,7 @@ struct CapturePassRequest {
 struct DeviceCaptureResults {
   CaptureResults shape;                  // the run's shape; its vectors are empty
   const float* rows = nullptr;           // [4][slot][n]: entropy, top-1 (int32), sink mass, local mass
+  // null where the split-KV kernel added them to CapturePassRequest::add_key_sums_to
   const float* column_sums = nullptr;    // [slot][key_stride], keys [0, key_count) written
   const float* diagonal_sums = nullptr;  // [slot][key_stride], distances [0, key_count) written
   int64_t key_stride = 0;

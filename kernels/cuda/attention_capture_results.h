@@ -79,6 +79,14 @@ void merge_capture_rows(const CaptureResults& shape, const CaptureRowData& data,
 // Key positions whose column sums, and distances whose diagonal sums, a call of n rows
 // from first_position touches: columns [column_begin, column_end), distances
 // [0, distance_end) (under a sliding window the first rows see no earlier keys).
+// Per-key sums kept in fp64 on the device, [slot][stride] columns and diagonals (the
+// capture pipeline's DeviceKeySums), which the split-KV decode capture adds to itself.
+struct Fp64KeySums {
+  double* columns = nullptr;
+  double* diagonals = nullptr;
+  int64_t stride = 0;
+};
+
 struct KeySumRange {
   int64_t column_begin = 0, column_end = 0, distance_end = 0;
 };

@@ -78,14 +78,19 @@ void DeviceKeySums::reserve(int64_t keys) {
 
 void DeviceKeySums::add(const float* partial_columns, const float* partial_diagonals, int64_t stride,
                         const KeySumRange& range) {
-  if (range.column_end > capacity_ || range.distance_end > capacity_ || range.column_begin < 0)
+  add_key_sums_on_device(partial_columns, partial_diagonals, stride, target(), slots_, range, context_->stream());
+}
+
+void add_key_sums_on_device(const float* partial_columns, const float* partial_diagonals, int64_t partial_stride,
+                            const Fp64KeySums& to, int slots, const KeySumRange& range, cudaStream_t stream) {
+  if (range.column_end > to.stride || range.distance_end > to.stride || range.column_begin < 0)
     throw Error(kWhere, "keys up to " + std::to_string(std::max(range.column_end, range.distance_end)) +
-                            " do not fit per-key sums over " + std::to_string(capacity_) + " keys");
+                            " do not fit per-key sums over " + std::to_string(to.stride) + " keys");
   const int64_t longest = std::max(range.column_end - range.column_begin, range.distance_end);
-  if (longest <= 0) return;
+  if (longest <= 0 || slots <= 0) return;
   const auto blocks = unsigned(std::min<int64_t>((longest + kThreads - 1) / kThreads, 1024));
-  add_key_sums_kernel<<<dim3(blocks, unsigned(slots_), 2), kThreads, 0, context_->stream()>>>(
-      partial_columns, partial_diagonals, stride, columns(), diagonals(), capacity_, range.column_begin,
+  add_key_sums_kernel<<<dim3(blocks, unsigned(slots), 2), kThreads, 0, stream>>>(
+      partial_columns, partial_diagonals, partial_stride, to.columns, to.diagonals, to.stride, range.column_begin,
       range.column_end, range.distance_end);
   check_launch(kWhere);
 }

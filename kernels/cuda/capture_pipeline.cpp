@@ -147,6 +147,7 @@ void CapturePipeline::run(FlashAttentionParams p, AttentionCapture& capture, int
   request.window = exact_rows_window(held.options_, p.first_position, p.n);
   const int64_t window_cells = request.window.rows() * request.window.cols();
   held.sums_.reserve(capacity);
+  request.add_key_sums_to = held.sums_.target();
 
   cudaStream_t stream = context_->stream();
   StagingSet& set = acquire_set();
@@ -180,7 +181,8 @@ void CapturePipeline::run(FlashAttentionParams p, AttentionCapture& capture, int
   run_capture_pass(p, request, set.workspace, stream);
   const DeviceCaptureResults d = set.workspace.device_results();
   const KeySumRange range = key_sum_range(p.first_position, p.n, p.sliding_window);
-  held.sums_.add(d.column_sums, d.diagonal_sums, d.key_stride, range);
+  if (d.column_sums != nullptr)  // else the split-KV decode kernel added them itself
+    held.sums_.add(d.column_sums, d.diagonal_sums, d.key_stride, range);
   held.column_length_ = std::max(held.column_length_, range.column_end);
   held.distance_length_ = std::max(held.distance_length_, range.distance_end);
   check(cudaEventRecord(set.computed, stream), "cudaEventRecord");

@@ -14,7 +14,10 @@
 // column sums (one store per head and key: each key lies in one split, the buffers are
 // zeroed), diagonal sums (per head and distance, summed over the n rows, one atomic add
 // each: a distance spans tiles and splits; a store for one row) and the pooled map (per
-// row block, a warp sum and an atomic add per key block).
+// row block, a warp sum and an atomic add per key block). With CaptureArgs::fp64_columns
+// set (the capture pipeline's fp64 sums) the column and diagonal sums go there instead:
+// plain fp64 adds where one thread owns the entry, fp64 atomics for the diagonals of
+// several rows; no zeroed fp32 buffers and no fold kernel.
 // Per-row values are written per (split, warp) into the workspace and merged by a second
 // kernel in a fixed order: no atomics, the same bits every run.
 #include <cuda_runtime.h>
@@ -174,11 +177,19 @@ __global__ void __launch_bounds__(128) split_decode_capture_kernel(const __grid_
       const int64_t head_slot = args.order[unit_first + index / kKeys];
       float column = 0.0f;
       for (int r = 0; r < n; ++r) column += sP[(head_row0 + r) * kSplitPPitch + key_local];
-      // One writer per (head, key) in the whole grid, on a zeroed buffer: a store is the add.
+      // One writer per (head, key) in the whole grid, on a zeroed buffer: a store is the add
+      // (or, into the caller's fp64 sums, the fold's double(float) addition, as an atomic
+      // whose result is not read: a reduction the thread does not wait for, where a plain
+      // load and store of the double stalled the kernel on the load).
+      // One row: each distance is one key, in one tile of one split.
       if (column != 0.0f && key < c.key_count) {
-        c.column_sums[head_slot * c.key_stride + key] = column;
-        // One row: each distance is one key, in one tile of one split.
-        if (n == 1) c.diagonal_sums[head_slot * c.key_stride + (first_pos - key)] = column;
+        if (c.fp64_columns != nullptr) {
+          atomicAdd(c.fp64_columns + head_slot * c.fp64_stride + key, double(column));
+          if (n == 1) atomicAdd(c.fp64_diagonals + head_slot * c.fp64_stride + (first_pos - key), double(column));
+        } else {
+          c.column_sums[head_slot * c.key_stride + key] = column;
+          if (n == 1) c.diagonal_sums[head_slot * c.key_stride + (first_pos - key)] = column;
+        }
       }
       // The key blocks of the warp's 32 keys (one division, shared through the warp).
       const int key_block = key / b;
@@ -206,13 +217,19 @@ __global__ void __launch_bounds__(128) split_decode_capture_kernel(const __grid_
     const int distances = split_decode::tile_distances(n);
     for (int head = 0; head < unit_heads; ++head) {
       const int head_row0 = head * n;
-      float* const diagonal = c.diagonal_sums + int64_t(args.order[unit_first + head]) * c.key_stride;
+      const int64_t head_slot = args.order[unit_first + head];
+      float* const diagonal = c.diagonal_sums + head_slot * c.key_stride;
       for (int i = tid; i < distances; i += 128) {
         const int64_t distance = split_decode::tile_distance(first_pos, key0, i);
         float v = 0.0f;
         for (int r = split_decode::tile_distance_first_row(i); r < split_decode::tile_distance_end_row(i, n); ++r)
           v += sP[(head_row0 + r) * kSplitPPitch + split_decode::tile_distance_key(i, r)];
-        if (v != 0.0f && distance >= 0 && distance < c.key_count) red_add_f32(diagonal + distance, v);
+        if (v != 0.0f && distance >= 0 && distance < c.key_count) {
+          if (c.fp64_diagonals != nullptr)  // from several tiles and splits, each added in fp64
+            atomicAdd(c.fp64_diagonals + head_slot * c.fp64_stride + distance, double(v));
+          else
+            red_add_f32(diagonal + distance, v);
+        }
       }
     }
   }
