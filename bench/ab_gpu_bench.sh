@@ -6,21 +6,27 @@
 # is labelled; compare the tables (docs/benchmarks.md has examples).
 #
 #   device run, carry [".deps", ".ab"]:
-#     bash bench/ab_gpu_bench.sh [--rounds N] TARGET[,TARGET...] 'COMMAND'
+#     bash bench/ab_gpu_bench.sh [--rounds N] [--sass PATTERN] TARGET[,TARGET...] 'COMMAND'
 #   e.g. bash bench/ab_gpu_bench.sh attention_bench \
 #          '$BUILD/bench/attention_bench --lengths 4096,16384,32768 --reps 20'
 #
 # COMMAND runs under bash with BUILD set to the side's build folder; TARGETs are ninja
 # targets (bench/attention_bench, tests/gpu/test_gpu, ...; a bare name is looked up under
-# bench/). --rounds: runs per side (default 2). Build logs go under $OUT.
+# bench/). --rounds: runs per side (default 2). --sass PATTERN: before the runs, the static
+# SASS instruction counts of the kernels matching PATTERN in the first target's binary,
+# new beside base (bench/sass_histogram.py). Build logs and listings go under $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 out=${OUT:-/tmp/ab_gpu_bench}
-rounds=2
-if [[ ${1:-} == --rounds ]]; then
-  rounds=$2
+rounds=2 sass=""
+while [[ ${1:-} == --* ]]; do
+  case $1 in
+    --rounds) rounds=$2 ;;
+    --sass) sass=$2 ;;
+    *) echo "ab_gpu_bench.sh: unknown option $1" >&2; exit 2 ;;
+  esac
   shift 2
-fi
+done
 targets=${1:?usage: bench/ab_gpu_bench.sh [--rounds N] TARGET[,TARGET...] COMMAND}
 command=${2:?usage: bench/ab_gpu_bench.sh [--rounds N] TARGET[,TARGET...] COMMAND}
 [[ -f .ab/base.tar.gz ]] || { echo "ab_gpu_bench.sh: no .ab/base.tar.gz: run bench/pack_ab_base.sh and carry .ab" >&2; exit 2; }
@@ -56,6 +62,15 @@ build base "$base/src" "$base/build" & base_pid=$!
 wait "$new_pid" || exit 4
 wait "$base_pid" || exit 4
 echo "builds: $((SECONDS - start)) s"
+
+if [[ -n $sass ]]; then
+  for side in new base; do
+    dir=$PWD/build-gpu
+    [[ $side == base ]] && dir=$base/build
+    cuobjdump -sass "$dir/${ninja_targets[0]}" >"$out/sass-$side.txt" 2>&1
+  done
+  python3 bench/sass_histogram.py "$sass" "$out/sass-new.txt" "$out/sass-base.txt"
+fi
 
 for ((round = 1; round <= rounds; ++round)); do
   for side in new base; do
