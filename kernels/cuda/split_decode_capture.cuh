@@ -15,9 +15,9 @@
 // zeroed), diagonal sums (per head and distance, summed over the n rows, one atomic add
 // each: a distance spans tiles and splits; a store for one row) and the pooled map (per
 // row block, a warp sum and an atomic add per key block). With CaptureArgs::fp64_columns
-// set (the capture pipeline's fp64 sums) the column and diagonal sums go there instead:
-// plain fp64 adds where one thread owns the entry, fp64 atomics for the diagonals of
-// several rows; no zeroed fp32 buffers and no fold kernel.
+// set (the capture pipeline's fp64 sums) the column and diagonal sums go there instead,
+// as fp64 atomic adds whose result no thread reads (reductions it does not wait for); no
+// zeroed fp32 buffers and no fold kernel.
 // Per-row values are written per (split, warp) into the workspace and merged by a second
 // kernel in a fixed order: no atomics, the same bits every run.
 #include <cuda_runtime.h>

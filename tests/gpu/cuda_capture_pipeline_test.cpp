@@ -67,7 +67,7 @@ const std::vector<Case>& cases() {
       // Sliding window (per-key sums start past key 0), a small odd pool block.
       {6, 3, 32, 50, DType::BF16, {90, 90}, 4, {1, 4}, options(1, 5, 7, false, 0)},
       // Calls of 7, 16 and 3 rows on the split-KV kernel, which adds the diagonals of
-      // several rows to the fp64 sums with atomics (one row: plain adds).
+      // several rows (from several tiles and splits) to the fp64 sums with atomics.
       {8, 2, 128, 0, DType::BF16, {200, 7, 16, 3}, 5, {0, 1, 5}, options(4, 64, 64, false, 0)},
   };
   return all;
