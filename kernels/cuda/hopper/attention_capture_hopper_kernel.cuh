@@ -11,9 +11,10 @@
 // warpgroups.
 //   warpgroup 0, producer (40 registers): one thread loads Q once, then the K tiles of 128
 //     keys by TMA (128-byte swizzle) into a kStages ring, from the diagonal down; warps
-//     1-3 are the readers: per tile, once its consumer's warps have put their column and
-//     distance sums in shared memory, they add them to the results with vector atomics
-//     (so that the consumers never wait for one another or for the atomics).
+//     1 and 2 are the readers, one a consumer: per tile of its consumer, once the
+//     consumer's warps have put their column and distance sums in shared memory, the
+//     reader adds them to the results with vector atomics (so that the consumers never
+//     wait for one another or for the atomics); warp 3 has nothing to do.
 //   warpgroups 1 and 2, consumers (232 registers): consumer c takes the block's key tiles
 //     i = c, c + 2, ... (consumer 1 starting half a tile late, so that the two do not
 //     queue their products behind each other). For all 128 rows it issues two m64n128
@@ -28,13 +29,13 @@
 //                 the lowest key; a tile whose maximum is >= the running one takes over
 //                 (tiles come in descending key order); the quad and consumers merge last
 //       columns   4 rows summed in registers, then per tile a 3-round shuffle
-//                 reduce-scatter into the warp's plane in shared memory; reader warp 0
+//                 reduce-scatter into the warp's plane in shared memory; the reader
 //                 sums the 4 planes, one vector atomic per 4 keys
 //       diagonals 19 x 2 slots in registers, then per tile a conflict-free stage with one
 //                 writer per entry that the warp sums with 16-byte loads into its distance
-//                 plane; reader warps 0-1 sum the 4 planes (aligned quads), one vector
+//                 plane; the reader sums the 4 planes (aligned quads), one vector
 //                 atomic per 4 of the tile's 255 distances
-//       pooled    reader warp 2, from the column planes of the warps whose rows lie in one row
+//       pooled    the reader, from the column planes of the warps whose rows lie in one row
 //                 block (one warp sum per key block); a warp whose rows span row blocks
 //                 adds its own per block (slow)
 //     Masks, sink and local mass (kept in shared memory) and the probability window only
@@ -114,32 +115,31 @@ __device__ __forceinline__ void add_tile_distances(const detail::CaptureArgs& ar
   }
 }
 
-// The readers (warps 1-3 of the producer warpgroup, reader = 0..95): every tile in order,
-// once its consumer's 4 warps have put their sums in shared memory, the atomics that add
-// them to the results; then the buffer goes back to the consumer for its tile after next.
+// A consumer's reader (warp 1 + consumer of the producer warpgroup): each of the
+// consumer's tiles in order, once its 4 warps have put their sums in shared memory, the
+// atomics that add them to the results (distances, columns, pooled map); then the buffer
+// goes back to the consumer for its tile after next. One reader a consumer: when three
+// warps shared the roles over the block's tiles in order, they waited for a consumer that
+// had fallen behind while the other, its two buffers full, waited for them (a fifth of
+// the consumers' time with the rows from the forward, ncu).
 template <int HeadDim>
 __device__ __forceinline__ void read_capture_sums(const CapturePlan<CaptureTile<HeadDim>::kStages>& b,
-                                                  const detail::CaptureArgs& args, int reader) {
+                                                  const detail::CaptureArgs& args, int consumer, int lane) {
   using G = CaptureTile<HeadDim>;
-  const int warp = reader >> 5, lane = reader & 31;
   const int count = b.tile_count();
   const uint32_t base = b.q - G::kQOffset;
-  for (int i = 0; i < count; ++i) {
-    const int consumer = i % G::kConsumers, buffer = (i / G::kConsumers) & 1;
+  const uint32_t blocks = G::blocks_at(base, consumer);
+  for (int i = consumer; i < count; i += G::kConsumers) {
+    const int buffer = (i / G::kConsumers) & 1;
     const uint32_t sums = G::sums_at(base, consumer, buffer), columns = G::columns_at(base, consumer, buffer);
-    const uint32_t blocks = G::blocks_at(base, consumer);
     const int key0 = (b.tiles.last - i) * G::kKeys;
     const int lowest = (b.first_pos - key0 - 127) & ~3;
     mbarrier_wait(b.sums_full(consumer, buffer), (i / (2 * G::kConsumers)) & 1);  // its use (i / 4) of the buffer
-    if (warp == 0) {
-      add_tile_distances<G::kWarpSums>(args, b.slot, sums, lowest, lane);
-      add_tile_columns(args, b.slot, columns, key0, lane);
-    } else if (warp == 1) {
-      add_tile_distances<G::kWarpSums>(args, b.slot, sums, lowest, 32 + lane);
-      if (lane == 0) add_tile_distances<G::kWarpSums>(args, b.slot, sums, lowest, 64);
-    } else {
-      add_tile_pooled(args, b.slot, columns, blocks, key0, lane);
-    }
+    add_tile_pooled(args, b.slot, columns, blocks, key0, lane);
+    add_tile_columns(args, b.slot, columns, key0, lane);
+    add_tile_distances<G::kWarpSums>(args, b.slot, sums, lowest, lane);
+    add_tile_distances<G::kWarpSums>(args, b.slot, sums, lowest, 32 + lane);
+    if (lane == 0) add_tile_distances<G::kWarpSums>(args, b.slot, sums, lowest, 64);
     if (i + 2 * G::kConsumers < count) mbarrier_arrive(b.sums_empty(consumer, buffer));
   }
 }
@@ -379,8 +379,8 @@ __global__ void __launch_bounds__(CaptureTile<HeadDim>::kThreads, 1)
     setmaxnreg_decrease<G::kProducerRegisters>();
     if (threadIdx.x == 0)
       produce_capture<HeadDim>(b, &map_q, &map_k);
-    else if (threadIdx.x >= 32 && args.statistics)
-      read_capture_sums<HeadDim>(b, args, int(threadIdx.x) - 32);
+    else if (threadIdx.x >= 32 && threadIdx.x < 32 * (1 + G::kConsumers) && args.statistics)
+      read_capture_sums<HeadDim>(b, args, int(threadIdx.x) / 32 - 1, int(threadIdx.x) & 31);
   } else {
     setmaxnreg_increase<G::kConsumerRegisters>();
     consume_capture<HeadDim, T, RowsFromForward>(b, args, warpgroup - 1);

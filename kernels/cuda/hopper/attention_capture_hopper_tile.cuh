@@ -26,11 +26,12 @@ struct CaptureTile {
   static constexpr int kConsumers = 2;
   static constexpr int kWarps = 4;  // per consumer
   static constexpr int kThreads = 128 * (1 + kConsumers);
-  // The producer warpgroup also runs the readers (warps 1-3), which need more than 24.
+  // The producer warpgroup also runs the readers (warps 1 and 2), which need more than 24.
   static constexpr int kProducerRegisters = 40;
   static constexpr int kConsumerRegisters = 232;
   // setmaxnreg moves registers within what the launch gave the CTA: 168 a thread (65536 /
-  // 384 rounded down to 8). The readers need 40; the consumers fit 232 with the rows'
+  // 384 rounded down to 8). The readers need 40 (a reader doing all of its consumer's
+  // roles spills 8 bytes, to L1, once a tile); the consumers fit 232 with the rows'
   // entropy sums in shared memory (in registers, the kernel that computes the rows itself
   // spilled 36 bytes).
   static_assert(kProducerRegisters * 128 + kConsumerRegisters * 128 * kConsumers <= (65536 / kThreads) / 8 * 8 * kThreads,
@@ -87,11 +88,11 @@ struct CaptureTile {
 // Named barrier: consumer 1 starts on kStaggerBarrier. The handovers are mbarriers (each
 // arrive releases the arriving thread's own stores): per consumer c and sums buffer (two,
 // alternating by the consumer's tiles) sums_full (the consumer's 128 threads arrive once
-// their sums are in, the readers wait) and sums_empty (the 96 readers arrive once they
-// have added them; the consumer waits before it writes that buffer again), and at the end
+// their sums are in, its reader waits) and sums_empty (the reader's 32 threads arrive once
+// they have added them; the consumer waits before it writes that buffer again), and at the end
 // of the CTA merge_full.
 constexpr int kStaggerBarrier = 4;
-constexpr int kSumsReaders = 96;  // warps 1-3 of the producer warpgroup
+constexpr int kSumsReaders = 32;  // one warp of the producer warpgroup a consumer
 constexpr float kMaskedScore = -1e30f;
 
 template <int Stages>
