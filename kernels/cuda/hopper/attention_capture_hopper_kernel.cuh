@@ -9,13 +9,13 @@
 // covers distances first_position + 128 (b - j) + [-127, 127]), and with the row blocks
 // of one head side by side their diagonal atomics pile onto the same addresses. CTA: 3
 // warpgroups.
-//   warpgroup 0, producer (40 registers): one thread loads Q once, then the K tiles of 128
+//   warpgroup 0, producer (48 registers): one thread loads Q once, then the K tiles of 128
 //     keys by TMA (128-byte swizzle) into a kStages ring, from the diagonal down; warps
 //     1 and 2 are the readers, one a consumer: per tile of its consumer, once the
 //     consumer's warps have put their column and distance sums in shared memory, the
 //     reader adds them to the results with vector atomics (so that the consumers never
 //     wait for one another or for the atomics); warp 3 has nothing to do.
-//   warpgroups 1 and 2, consumers (232 registers): consumer c takes the block's key tiles
+//   warpgroups 1 and 2, consumers (224 registers): consumer c takes the block's key tiles
 //     i = c, c + 2, ... (consumer 1 starting half a tile late, so that the two do not
 //     queue their products behind each other). For all 128 rows it issues two m64n128
 //     products (the Q descriptor
@@ -84,7 +84,7 @@ __device__ __forceinline__ void add_tile_pooled(const detail::CaptureArgs& args,
   for (int w = 0; w < 4; ++w) {
     const int block = block_of_warp[w];
     if (block < 0 || (w > 0 && block_of_warp[w - 1] == block)) continue;  // summed with an earlier warp
-    // Loaded where summed (not all 4 up front): the readers run in 40 registers.
+    // Loaded where summed (not all 4 up front): the readers run in 48 registers.
     float4 sum = capture::ld_shared4(columns + w * 512 + 16 * lane);
 #pragma unroll
     for (int other = w + 1; other < 4; ++other)
@@ -223,29 +223,33 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
     const bool window = args.window_probs != nullptr && key0 < args.window_k1 && key0 + G::kKeys > args.window_k0 &&
                         warp_pos < args.window_q1 && warp_last >= args.window_q0;
 
-    // m-tile 0 while m-tile 1's product runs, each folded into the partials at once.
+    // m-tile 0 while m-tile 1's product runs, each folded into the partials at once: the
+    // exponentials and the column and diagonal partials in one basic block (summed even
+    // when no statistics are asked for, so that no branch splits it), the rare work after.
     float keys[32], slot[2][capture_layout::kDiagSlots];
     wgmma_wait<1>();
     fence_registers(p[0]);
-    row_statistics<0, RowsFromForward>(p[0], r, v, args, mask);
+    mask_scores<0>(p[0], v, args);
+    probabilities<0, RowsFromForward>(p[0], r, v, args, mask);
+    capture::add_to_keys<0>(keys, p[0]);
+    capture::add_to_slots<0>(slot, p[0]);
+    rare_row_sums<0>(p[0], r, v, args);
     if (window) store_window<0>(p[0], v, args, b.slot);
-    if (args.statistics) {
-      if (spans_blocks)
-        capture::add_pooled_by_rows<0>(args, b.slot, p[0], warp_pos, warp_last, key0, lane);
-      capture::add_to_keys<0>(keys, p[0]);
-      capture::add_to_slots<0>(slot, p[0]);
-    }
+    if (args.statistics && spans_blocks)
+      capture::add_pooled_by_rows<0>(args, b.slot, p[0], warp_pos, warp_last, key0, lane);
     wgmma_wait<0>();
     fence_registers(p[1]);
     if (lane == 0) mbarrier_arrive(b.empty(i % S));
-    row_statistics<1, RowsFromForward>(p[1], r, v, args, mask);
+    mask_scores<1>(p[1], v, args);
+    probabilities<1, RowsFromForward>(p[1], r, v, args, mask);
+    capture::add_to_keys<1>(keys, p[1]);
+    capture::add_to_slots<1>(slot, p[1]);
+    rare_row_sums<1>(p[1], r, v, args);
     if (consumer == 0 && i == 0 && count > 1) named_barrier_arrive(kStaggerBarrier, 256);
     if (window) store_window<1>(p[1], v, args, b.slot);
     if (args.statistics) {
       if (spans_blocks)
         capture::add_pooled_by_rows<1>(args, b.slot, p[1], warp_pos, warp_last, key0, lane);
-      capture::add_to_keys<1>(keys, p[1]);
-      capture::add_to_slots<1>(slot, p[1]);
       capture::reduce_columns(keys, lane);
     }
     const uint32_t sums = G::sums_at(base, consumer, buffer), columns = G::columns_at(base, consumer, buffer);

@@ -27,13 +27,12 @@ struct CaptureTile {
   static constexpr int kWarps = 4;  // per consumer
   static constexpr int kThreads = 128 * (1 + kConsumers);
   // The producer warpgroup also runs the readers (warps 1 and 2), which need more than 24.
-  static constexpr int kProducerRegisters = 40;
-  static constexpr int kConsumerRegisters = 232;
+  static constexpr int kProducerRegisters = 48;
+  static constexpr int kConsumerRegisters = 224;
   // setmaxnreg moves registers within what the launch gave the CTA: 168 a thread (65536 /
-  // 384 rounded down to 8). The readers need 40 (a reader doing all of its consumer's
-  // roles spills 8 bytes, to L1, once a tile); the consumers fit 232 with the rows'
-  // entropy sums in shared memory (in registers, the kernel that computes the rows itself
-  // spilled 36 bytes).
+  // 384 rounded down to 8). A reader does all of its consumer's roles in 48 (in 40 it
+  // spilled 40 bytes); the consumers fit 224 with the rows' entropy sums in shared memory
+  // (in registers, the kernel that computes the rows itself spilled 36 bytes at 232).
   static_assert(kProducerRegisters * 128 + kConsumerRegisters * 128 * kConsumers <= (65536 / kThreads) / 8 * 8 * kThreads,
                 "register file");
   static constexpr int kColumnBlocks = HeadDim / 64;
@@ -193,26 +192,36 @@ struct CaptureTileView {
   bool masked, sink_tile, local_tile;
 };
 
-// Scores of rows a = 2h + M (m-tile M) to probabilities, with the statistics of a row
-// alone: mask, entropy and top-1 (unless RowsFromForward: the forward computed them),
-// sink and local mass.
-template <int M, bool RowsFromForward>
-__device__ __forceinline__ void row_statistics(float (&s)[64], CaptureRows& r, const CaptureTileView& v,
-                                               const detail::CaptureArgs& args, uint32_t mask) {
-  if (v.masked) {
+// The statistics of one m-tile come in three parts so that the common one is a single
+// basic block: the exponentials and everything summed from them (row statistics here,
+// columns and diagonals in attention_capture_hopper_reduce.cuh) are then scheduled
+// together, each MUFU beside the additions of earlier elements. With the rare branches
+// (sink, local) between them, ptxas issued the 64 exponentials back to back and the warp
+// waited on the MUFU pipe (a sixth of the consumers' stall samples, ncu).
+
+// Masked elements (keys past a row, before its window, rows past n) get kMaskedScore.
+template <int M>
+__device__ __forceinline__ void mask_scores(float (&s)[64], const CaptureTileView& v, const detail::CaptureArgs& args) {
+  if (!v.masked) return;
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      // Visible columns col = 8j + e (key key_t + col) satisfy lo <= col <= hi.
-      const int pos = v.warp_pos + 8 * (2 * h + M) + v.g;
-      const int hi = pos > v.last_pos ? -1 : pos - v.key_t;
-      const int lo = args.window > 0 ? hi - args.window + 1 : -1;
+  for (int h = 0; h < 2; ++h) {
+    // Visible columns col = 8j + e (key key_t + col) satisfy lo <= col <= hi.
+    const int pos = v.warp_pos + 8 * (2 * h + M) + v.g;
+    const int hi = pos > v.last_pos ? -1 : pos - v.key_t;
+    const int lo = args.window > 0 ? hi - args.window + 1 : -1;
 #pragma unroll
-      for (int j = 0; j < 16; ++j)
+    for (int j = 0; j < 16; ++j)
 #pragma unroll
-        for (int e = 0; e < 2; ++e)
-          if (8 * j + e > hi || 8 * j + e < lo) s[4 * j + 2 * h + e] = kMaskedScore;
-    }
+      for (int e = 0; e < 2; ++e)
+        if (8 * j + e > hi || 8 * j + e < lo) s[4 * j + 2 * h + e] = kMaskedScore;
   }
+}
+
+// Scores of rows a = 2h + M to probabilities, with entropy and top-1 (unless
+// RowsFromForward: the forward computed them). Branch-free.
+template <int M, bool RowsFromForward>
+__device__ __forceinline__ void probabilities(float (&s)[64], CaptureRows& r, const CaptureTileView& v,
+                                              const detail::CaptureArgs& args, uint32_t mask) {
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     const int a = 2 * h + M;
@@ -234,14 +243,21 @@ __device__ __forceinline__ void row_statistics(float (&s)[64], CaptureRows& r, c
       const uint32_t at = r.entropy + 512 * a;
       capture::st_shared(at, capture::ld_shared(at) + (entropy[0] + entropy[1]));
       const uint32_t tile_top = max(top[0], top[1]);
-      if ((tile_top & 0xffffffe0u) >= (r.best[a] & 0xffffffe0u)) {  // ties: this tile's keys are lower
-        r.best[a] = tile_top;
-        const int shift = 16 * (a >> 1);  // a = 2h + M: rows M (h = 0) and M + 2 share a word
-        r.best_tile[M] = (r.best_tile[M] & ~(0xffffu << shift)) | (uint32_t(v.tile) << shift);
-      }
+      // Ties: this tile's keys are lower (tiles come in descending key order).
+      const bool takes = (tile_top & 0xffffffe0u) >= (r.best[a] & 0xffffffe0u);
+      const int shift = 16 * (a >> 1);  // a = 2h + M: rows M (h = 0) and M + 2 share a word
+      r.best[a] = takes ? tile_top : r.best[a];
+      r.best_tile[M] = takes ? (r.best_tile[M] & ~(0xffffu << shift)) | (uint32_t(v.tile) << shift) : r.best_tile[M];
     }
   }
-  if (args.statistics && v.sink_tile) {  // keys [0, sink_tokens)
+}
+
+// Sink mass (keys [0, sink_tokens)) and local mass (keys (pos - local_window, pos]) of
+// rows a = 2h + M, on the tiles that hold such keys.
+template <int M>
+__device__ __forceinline__ void rare_row_sums(const float (&s)[64], CaptureRows& r, const CaptureTileView& v,
+                                              const detail::CaptureArgs& args) {
+  if (args.statistics && v.sink_tile) {
     const int limit = args.sink_tokens - v.key_t;
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
@@ -255,7 +271,7 @@ __device__ __forceinline__ void row_statistics(float (&s)[64], CaptureRows& r, c
       capture::st_shared(at, capture::ld_shared(at) + sum);
     }
   }
-  if (args.statistics && v.local_tile) {  // keys (pos - local_window, pos]
+  if (args.statistics && v.local_tile) {
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int limit = v.warp_pos + 8 * (2 * h + M) + v.g - args.local_window - v.key_t;
