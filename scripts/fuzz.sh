@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (fuzz/, clang with AddressSanitizer + UBSan) into
-# build-fuzz/ and runs each for SECONDS, one after another, on one core each
-# (docs/hardening.md). Seeds come from fuzz/seeds/<target>/; what the fuzzer learns
+# Builds the libFuzzer targets (fuzz/, clang with AddressSanitizer + UBSan, asserts on)
+# into build-fuzz/ (or into the sanitizer tests' tree: --build-dir build-asan) and runs
+# each for SECONDS, one after another, on one core each (docs/hardening.md). Seeds come from fuzz/seeds/<target>/; what the fuzzer learns
 # stays in build-fuzz/corpus/<target>/; a finding lands in build-fuzz/findings/<target>/
 # and fails the script. The last lines are one per target: executions, corpus, result.
 #
@@ -27,26 +27,10 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(safetensors config_json tokenizer_json mask_plan needle_file capture_file
                                      export_readers plugin_descriptor)
 
-# Debian 12's clang 14 with libFuzzer (libclang-rt, only recommended by clang) and its OpenMP.
-missing=()
-for p in clang libclang-rt-14-dev libomp-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
-  echo "fuzz.sh: installing ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
-# -O1 -gline-tables-only: OSS-Fuzz's flags for libFuzzer with ASan (a sixth less compile
-# time than -O2 -g on 2 cores, about as many executions; line numbers in reports).
-if [ ! -f "$build/build.ninja" ]; then
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-    -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" \
-    -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" -DATTNSCOPE_FUZZ=ON -DATTNSCOPE_WERROR=ON \
-    -DATTNSCOPE_GUI=OFF -DATTNSCOPE_CUDA=OFF -DATTNSCOPE_BUILD_TESTS=OFF -DATTNSCOPE_BUILD_BENCHMARKS=OFF >/dev/null
-fi
+source scripts/clang_sanitizer_tree.sh
+install_clang_packages
+# A fresh tree without tests; an existing one (CI's build-asan from sanitize.sh) is reused.
+configure_clang_sanitizer_tree "$build" -DATTNSCOPE_BUILD_TESTS=OFF
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
 
 # Inputs larger than the largest seed add little and slow every execution.

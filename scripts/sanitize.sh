@@ -1,21 +1,18 @@
 #!/usr/bin/env bash
 # The second CI build: every test (unit, CLI, store, fuzz seed replays) under
-# AddressSanitizer + UndefinedBehaviorSanitizer, built into build-asan/ with the system
-# compiler, asserts on (no -DNDEBUG). Any report fails the test that caused it
-# (-fno-sanitize-recover: undefined behaviour aborts; leaks fail at exit). No GUI, CUDA
-# or benchmarks (docs/hardening.md).
+# AddressSanitizer + UndefinedBehaviorSanitizer, built into build-asan/ with clang, asserts
+# on (no -DNDEBUG). Any report fails the test that caused it (-fno-sanitize-recover:
+# undefined behaviour aborts; leaks fail at exit). No GUI, CUDA or benchmarks. The same
+# tree holds the libFuzzer targets (scripts/fuzz.sh --build-dir build-asan), so CI builds
+# the engine once for both (docs/hardening.md).
 #
 #   bash scripts/sanitize.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-asan}
-# -O1 -g1: 40% less compile time than -O2 -g (CI has 2 cores) and line numbers in reports.
-# The tests' own code at -O0 (ATTNSCOPE_TEST_CODE_FLAGS; half its compile time again, each
-# access still checked) and with precompiled headers; the engine they test stays at -O1.
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
-  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1" -DATTNSCOPE_SANITIZE=address,undefined -DATTNSCOPE_WERROR=ON \
-  -DATTNSCOPE_GUI=OFF -DATTNSCOPE_CUDA=OFF -DATTNSCOPE_BUILD_BENCHMARKS=OFF \
-  -DATTNSCOPE_TEST_CODE_FLAGS=-O0 -DATTNSCOPE_PCH=ON >/dev/null
+source scripts/clang_sanitizer_tree.sh
+install_clang_packages
+configure_clang_sanitizer_tree "$build"
 cmake --build "$build" -j "$(nproc)"
 cd "$build"
 # halt_on_error / abort_on_error: a report ends the process with a failure ctest sees.
