@@ -55,10 +55,10 @@
 
 namespace attnscope::kernels::cuda::hopper {
 
-// Reader roles after a tile's consumer barrier, from the 4 warps' sums in shared memory
+// A reader's roles once a consumer's tile is in, from its 4 warps' sums in shared memory
 // (columns: 128 keys a warp; sums: distance planes, aligned quads).
 
-// Warp 2: the column sums of keys key0 + 4 lane .. + 3, one vector atomic.
+// The column sums of keys key0 + 4 lane .. + 3, one vector atomic.
 __device__ __forceinline__ void add_tile_columns(const detail::CaptureArgs& args, int slot, uint32_t columns,
                                                  int key0, int lane) {
   float* const column_out = args.column_sums + int64_t(slot) * args.key_stride;
@@ -70,7 +70,7 @@ __device__ __forceinline__ void add_tile_columns(const detail::CaptureArgs& args
     capture::red_add4(column_out + key0 + 4 * lane, total);
 }
 
-// Warp 3: the pooled map of the warps whose rows lie in one row block (the others add
+// The pooled map of the warps whose rows lie in one row block (the others add
 // their own), per row block from those warps' column sums; blocks: the 4 warps' row block
 // (-1 where a warp's rows span several or none are valid).
 __device__ __forceinline__ void add_tile_pooled(const detail::CaptureArgs& args, int slot, uint32_t columns,
@@ -94,7 +94,7 @@ __device__ __forceinline__ void add_tile_pooled(const detail::CaptureArgs& args,
   }
 }
 
-// Threads 0..64: distances d0 .. d0 + 3 of the 255 this tile reaches, d0 = lowest + 4 quad
+// Quad 0..64: distances d0 .. d0 + 3 of the 255 this tile reaches, d0 = lowest + 4 quad
 // (lowest: the first, rounded down to a multiple of 4), summed over the 4 warps' planes
 // (zero where a warp has none), one vector atomic.
 template <int WarpSums>
