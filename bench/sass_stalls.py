@@ -9,7 +9,7 @@ import argparse
 import collections
 import csv
 import gzip
-import re
+import signal
 import sys
 
 
@@ -85,4 +85,5 @@ def main():
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # piped into head: stop quietly
     main()
