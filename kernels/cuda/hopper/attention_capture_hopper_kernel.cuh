@@ -224,8 +224,9 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
                         warp_pos < args.window_q1 && warp_last >= args.window_q0;
 
     // m-tile 0 while m-tile 1's product runs, each folded into the partials at once: the
-    // exponentials and the column and diagonal partials in one basic block (summed even
-    // when no statistics are asked for, so that no branch splits it), the rare work after.
+    // probabilities, the column and diagonal partials (formed even when no statistics are
+    // asked for, which only a window-only capture does; they are then not stored), the
+    // rare work after.
     float keys[32], slot[2][capture_layout::kDiagSlots];
     wgmma_wait<1>();
     fence_registers(p[0]);

@@ -192,12 +192,12 @@ struct CaptureTileView {
   bool masked, sink_tile, local_tile;
 };
 
-// The statistics of one m-tile come in three parts so that the common one is a single
-// basic block: the exponentials and everything summed from them (row statistics here,
-// columns and diagonals in attention_capture_hopper_reduce.cuh) are then scheduled
-// together, each MUFU beside the additions of earlier elements. With the rare branches
-// (sink, local) between them, ptxas issued the 64 exponentials back to back and the warp
-// waited on the MUFU pipe (a sixth of the consumers' stall samples, ncu).
+// The statistics of one m-tile come in three parts: the mask (masked tiles only), the
+// branch-free probabilities with the row statistics, and the rare sums (sink, local).
+// The consumer adds the column and diagonal partials (attention_capture_hopper_reduce.cuh)
+// between the second and the third. Measured against the single function before: 3-5%
+// faster with the rows in the capture (docs/cuda-attention.md). ptxas still issues the
+// m-tile's 64 exponentials back to back (ncu), whatever the source order.
 
 // Masked elements (keys past a row, before its window, rows past n) get kMaskedScore.
 template <int M>
