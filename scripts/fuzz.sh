@@ -3,7 +3,8 @@
 # into build-fuzz/ (or into the sanitizer tests' tree: --build-dir build-asan) and runs
 # each for SECONDS, one after another, on one core each (docs/hardening.md). Seeds come
 # from fuzz/seeds/<target>/; what the fuzzer learns stays in build-fuzz/corpus/<target>/;
-# a finding lands in build-fuzz/findings/<target>/ and fails the script. The last lines are one per target: executions, corpus, result.
+# a finding lands in build-fuzz/findings/<target>/ and fails the script. The last lines
+# are one per target: executions, corpus, result.
 #
 #   bash scripts/fuzz.sh [--build-dir DIR] [--jobs N] SECONDS [TARGET...]
 #     SECONDS   per target (CI: 20; a hardening run: 600)
