@@ -104,15 +104,7 @@ __device__ __forceinline__ void add_tile_distances(const detail::CaptureArgs& ar
   float4 v = capture::ld_shared4(sums + 16 * quad);
 #pragma unroll
   for (int w = 1; w < 4; ++w) v = capture::add4(v, capture::ld_shared4(sums + w * WarpSums * 4 + 16 * quad));
-  const int d0 = lowest + 4 * quad;
-  if (d0 >= 0 && d0 + 4 <= args.key_stride) {  // distances past key_count hold 0
-    if (v.x != 0.0f || v.y != 0.0f || v.z != 0.0f || v.w != 0.0f) capture::red_add4(diagonal_out + d0, v);
-  } else {
-    const float q[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-    for (int i = 0; i < 4; ++i)
-      if (d0 + i >= 0 && d0 + i < args.key_count && q[i] != 0.0f) capture::red_add(diagonal_out + d0 + i, q[i]);
-  }
+  capture::add_distance_quad(args, diagonal_out, lowest + 4 * quad, v);
 }
 
 // A consumer's reader (warp 1 + consumer of the producer warpgroup): each of the

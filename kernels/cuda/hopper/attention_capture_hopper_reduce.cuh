@@ -54,6 +54,20 @@ __device__ __forceinline__ float warp_sum(float v) {
   return v;
 }
 
+// Adds the sums v of distances d0 .. d0 + 3 (d0 a multiple of 4): one vector atomic where
+// all four lie in the buffer, else one per distance below key_count; zeros are skipped.
+__device__ __forceinline__ void add_distance_quad(const detail::CaptureArgs& args, float* diagonal_out, int d0,
+                                                  float4 v) {
+  if (d0 >= 0 && d0 + 4 <= args.key_stride) {  // distances past key_count hold 0
+    if (v.x != 0.0f || v.y != 0.0f || v.z != 0.0f || v.w != 0.0f) red_add4(diagonal_out + d0, v);
+  } else {
+    const float q[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+      if (d0 + i >= 0 && d0 + i < args.key_count && q[i] != 0.0f) red_add(diagonal_out + d0 + i, q[i]);
+  }
+}
+
 __device__ __forceinline__ float4 add4(float4 a, float4 b) { return make_float4(a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w); }
 
 // One round of the column reduce-scatter on `2 * Half` values: keep half of them (the
