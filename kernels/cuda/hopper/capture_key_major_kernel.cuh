@@ -6,8 +6,8 @@
 // Why: the row-major kernel spends ~9.5 instructions a probability, two thirds of them
 // on the sums (4-row adds, a shuffle reduce-scatter, diagonal slots and their stage),
 // and is latency-bound at two warps a scheduler (docs/cuda-attention.md). Here the
-// consumer computes S^T = K Q^T (64 keys x 128 queries a tile: A = the K tile, B = Q,
-// both from shared memory), turns it into p (one FFMA and one MUFU a probability), rounds
+// consumer computes S^T = K Q^T (128 keys x 128 queries a tile, as two halves of 64 keys:
+// A = the K half, B = Q, both from shared memory), turns it into p (one FFMA and one MUFU a probability), rounds
 // p * 2^14 to fp16 pairs (half a F2FP) and lets two small products form every sum:
 //   columns and pooled map  D_pool = P^T B_pool: P^T is already in the register layout of
 //     a wgmma A operand (m64n16k16, 8 k steps); B_pool's column n marks the queries of the
@@ -20,19 +20,19 @@
 // worst), where the row-major kernel's sums are fp32: METHOD.md's band for bf16 operands.
 // The sink and local mass and the probability window use p in fp32, as before.
 //
-// Status (2026-11-24): opt-in (ATTNSCOPE_CAPTURE_LAYOUT=key-major; attention_capture_kernels.h)
-// and passing every [capture] test, but on the H100 it takes 1.15-1.25x the row-major
-// kernel's time at 16K-64K: the consumer issues 8.4 instructions a probability, not the ~3
-// planned, because every 64-key tile pays its descriptors, address arithmetic, named
-// barrier, proxy fence, two small products and the planes' handover (ncu;
-// docs/cuda-attention.md, "Key-major capture", has the numbers and the next steps).
+// Status (2026-11-24, session 13): opt-in (ATTNSCOPE_CAPTURE_LAYOUT=key-major;
+// attention_capture_kernels.h) and passing every [capture] test, but on the H100 it takes
+// 1.05-1.15x the row-major kernel's time at 4K-64K (docs/cuda-attention.md, "Key-major
+// capture": 128-key tiles did not change the time; shared memory is 73% busy, the proxy
+// fences and barriers around the skew stores hold the consumers 13% of their samples).
 //
 // Grid: x = captured heads, y = query blocks of 128 rows (longest first). CTA: 3 warpgroups.
-//   warpgroup 0: one thread loads Q once, then K tiles of 64 keys by TMA into a 4-slot
-//     ring, from the diagonal down; warp 1 + c is consumer c's reader: per tile, once the
-//     consumer's planes (D_pool, D_diag) are in shared memory, it sums them into columns,
-//     pooled blocks and distances and adds them to the results with vector atomics.
-//   warpgroups 1, 2: consumer c takes tiles c, c + 2, ... (consumer 1 half a tile late).
+//   warpgroup 0: one thread loads Q once, then K tiles of 128 keys by TMA into a 2-slot
+//     ring, from the diagonal down; warp 1 + c sums consumer c's distances and warp 3 the
+//     columns and pooled blocks of every tile from the consumers' planes (D_pool, D_diag),
+//     adding them to the results with vector atomics.
+//   warpgroups 1, 2: consumer c takes tiles c, c + 2, ... (consumer 1 half a tile late); a
+//     tile's lower half's exponentials run while the upper half's product does.
 // The planes are double-buffered per consumer and handed over by mbarriers (sums_full,
 // sums_empty), as in the row-major kernel. Masked elements get the score -1e30 (p = 0);
 // rows past n get lse = +1e30 (p = 0). Requires pool_block >= 16 (a CTA's 128 rows meet
@@ -49,7 +49,6 @@ namespace attnscope::kernels::cuda::hopper {
 namespace key_major {
 
 constexpr float kMaskedScore = -1e30f;
-constexpr int kFastPoolBlocks = 4;  // row blocks the reader's one-butterfly pooled path takes
 constexpr float kUnscale = 1.0f / float(1 << kFp16Scale);
 
 __device__ __forceinline__ float2 ld_shared2(uint32_t address) {
@@ -60,45 +59,42 @@ __device__ __forceinline__ float2 ld_shared2(uint32_t address) {
 __device__ __forceinline__ void red_shared_add(uint32_t address, float v) {
   asm volatile("red.shared.add.f32 [%0], %1;\n" ::"r"(address), "f"(v) : "memory");
 }
-__device__ __forceinline__ void red_add2(float* address, float x, float y) {
-  asm volatile("red.global.add.v2.f32 [%0], {%1, %2};\n" ::"l"(address), "f"(x), "f"(y) : "memory");
-}
 __device__ __forceinline__ uint32_t pack_half2(float lo, float hi) {
   const __half2 h = __floats2half2_rn(lo, hi);
   return *reinterpret_cast<const uint32_t*>(&h);
 }
 
-// What one warp's part of a tile needs: distance of (query 0, key 0) of the warp's keys is
-// off - 16 warp; element (h, j, e) lies at distance base[h] + 8j + e.
-struct WarpTile {
-  int key0;    // the tile's first key
-  int off;     // first_pos - key0: the distance of query 0 to key 0
-  int kw;      // 16 warp: the warp's first key in the tile
-  int base[2]; // off + 2t - kw - 8h - g
-};
-
-// Per-row sums over this thread's two keys where `take` holds, reduced over the warp's
-// 8 lanes of a query (capture::reduce_columns) and added to the rows' masses.
+// Per-row sums over this thread's two keys where `take` holds, summed over the warp's 8
+// lanes of a query and added to the rows' masses: 8 queries at a time (few registers: the
+// other half's scores are in flight meanwhile), lane g adding the chunk's query g.
 template <typename Take>
 __device__ __forceinline__ void add_row_mass(const float (&p)[64], uint32_t mass, int lane, Take take) {
-  float v[32];
+  const int g = lane >> 2;
 #pragma unroll
-  for (int j = 0; j < 16; ++j)
+  for (int c = 0; c < 4; ++c) {
+    float v[8];  // element (j = 4c + k / 2, e = k % 2)
 #pragma unroll
-    for (int e = 0; e < 2; ++e) v[2 * j + e] = (take(0, j, e) ? p[4 * j + e] : 0.0f) + (take(1, j, e) ? p[4 * j + 2 + e] : 0.0f);
-  capture::reduce_columns(v, lane);
+    for (int k = 0; k < 8; ++k) {
+      const int j = 4 * c + k / 2, e = k % 2;
+      v[k] = (take(0, j, e) ? p[4 * j + e] : 0.0f) + (take(1, j, e) ? p[4 * j + 2 + e] : 0.0f);
+    }
 #pragma unroll
-  for (int i = 0; i < 4; ++i)
-    if (v[i] != 0.0f)
-      red_shared_add(mass + 4 * uint32_t(hopper::capture_layout::column_result_key(lane, i)), v[i] * kUnscale);
+    for (int mask = 4; mask < 32; mask <<= 1)
+#pragma unroll
+      for (int k = 0; k < 8; ++k) v[k] += __shfl_xor_sync(0xffffffffu, v[k], mask);
+    float mine = v[0];
+#pragma unroll
+    for (int k = 1; k < 8; ++k) mine = g == k ? v[k] : mine;
+    if (mine != 0.0f) red_shared_add(mass + 4 * uint32_t(query_of(lane, 4 * c + g / 2, g % 2)), mine * kUnscale);
+  }
 }
 
 }  // namespace key_major
 
 // The readers, from the consumers' planes, with vector atomics: warp 3 of the producer
 // warpgroup takes every tile in order (both consumers') for the column sums (keys key0 +
-// 2 lane + {0, 1}) and the pooled blocks; warp 1 + c takes consumer c's tiles for their
-// 191 distances. (One warp doing all of a consumer's roles held the consumers a quarter of
+// 4 lane + 0..3) and the pooled blocks; warp 1 + c takes consumer c's tiles for their
+// 255 distances. (One warp doing all of a consumer's roles held the consumers a quarter of
 // their time on sums_empty, ncu.)
 template <int HeadDim>
 __device__ __forceinline__ void read_key_major_columns(const KeyMajorPlan<HeadDim>& b, const detail::CaptureArgs& args,
@@ -108,54 +104,49 @@ __device__ __forceinline__ void read_key_major_columns(const KeyMajorPlan<HeadDi
   const int count = b.tile_count();
   const int pb = args.pool_block;
   const int block0 = b.first_pos / pb, blocks = b.last_pos / pb - block0 + 1;
+  // Pool blocks of 2^k >= 4 keys: a lane's 4 keys lie in one key block, the block's lanes
+  // are `segment` aligned lanes, and one segmented butterfly sums them.
+  const bool aligned = pb >= 4 && (pb & (pb - 1)) == 0;
+  const int segment = min(pb / 4, 32);
   float* const column_out = args.column_sums + int64_t(b.slot) * args.key_stride;
   float* const pooled = args.pooled + int64_t(b.slot) * args.pooled_stride + int64_t(block0 - args.pooled_row0) * args.pooled_cols;
   for (int i = 0; i < count; ++i) {
     const int consumer = i % G::kConsumers, use = i / G::kConsumers, buffer = use & 1;
     mbarrier_wait(b.sums_full(consumer, buffer), (use >> 1) & 1);
-    const int key0 = (b.tiles.last - i) * G::kKeys;
-    const uint32_t pool = b.pool_plane(consumer, buffer);
-    const int key = key0 + 2 * lane;
-    const int block_first = key0 / pb, block_last = min((key0 + G::kKeys - 1) / pb, args.pooled_cols - 1);
-    float c0 = 0.0f, c1 = 0.0f;
-    if (block_first == block_last && blocks <= km::kFastPoolBlocks) {
-      // The tile's keys in one key block, at most 4 row blocks (pool blocks of 43 and more):
-      // the row blocks' sums in one butterfly, their shuffles interleaved.
-      float x[km::kFastPoolBlocks];
-#pragma unroll
-      for (int n = 0; n < km::kFastPoolBlocks; ++n) {
-        const float2 v = n < blocks ? km::ld_shared2(pool + 4 * uint32_t(km::pool_plane_index(n, 2 * lane)))
-                                    : make_float2(0.0f, 0.0f);
-        c0 += v.x;
-        c1 += v.y;
-        x[n] = v.x + v.y;
-      }
-#pragma unroll
-      for (int mask = 16; mask > 0; mask >>= 1)
-#pragma unroll
-        for (int n = 0; n < km::kFastPoolBlocks; ++n) x[n] += __shfl_xor_sync(0xffffffffu, x[n], mask);
-      if (lane < blocks && block_first < args.pooled_cols) {
-        float mine = x[0];
-#pragma unroll
-        for (int n = 1; n < km::kFastPoolBlocks; ++n) mine = lane == n ? x[n] : mine;
-        if (mine != 0.0f) capture::red_add(pooled + int64_t(lane) * args.pooled_cols + block_first, mine);
+    const int key0 = (b.tiles.last - i) * G::kTileKeys, key = key0 + 4 * lane;
+    const uint32_t pool = b.pool_plane(consumer, buffer) + 16 * uint32_t(lane);
+    float4 column = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    if (aligned) {
+      const int block = key / pb;
+#pragma unroll 1
+      for (int n = 0; n < blocks; ++n) {
+        const float4 v = capture::ld_shared4(pool + 4 * uint32_t(km::pool_plane_index(n, 0)));
+        column = capture::add4(column, v);
+        float x = (v.x + v.y) + (v.z + v.w);
+        for (int mask = segment / 2; mask > 0; mask >>= 1) x += __shfl_xor_sync(0xffffffffu, x, mask);
+        if ((lane & (segment - 1)) == 0 && x != 0.0f && block < args.pooled_cols)
+          capture::red_add(pooled + int64_t(n) * args.pooled_cols + block, x);
       }
     } else {
+      const int block_first = key0 / pb, block_last = min((key0 + G::kTileKeys - 1) / pb, args.pooled_cols - 1);
 #pragma unroll 1
-      for (int n = 0; n < blocks; ++n) {  // one row block at a time
-        const float2 v = km::ld_shared2(pool + 4 * uint32_t(km::pool_plane_index(n, 2 * lane)));
-        c0 += v.x;
-        c1 += v.y;
+      for (int n = 0; n < blocks; ++n) {  // one row block at a time, each key block in turn
+        const float4 v = capture::ld_shared4(pool + 4 * uint32_t(km::pool_plane_index(n, 0)));
+        column = capture::add4(column, v);
+        const float q[4] = {v.x, v.y, v.z, v.w};
         for (int block = block_first; block <= block_last; ++block) {
           const int lo = block * pb, hi = lo + pb;
-          float x = (key >= lo && key < hi ? v.x : 0.0f) + (key + 1 >= lo && key + 1 < hi ? v.y : 0.0f);
+          float x = 0.0f;
+#pragma unroll
+          for (int e = 0; e < 4; ++e) x += key + e >= lo && key + e < hi ? q[e] : 0.0f;
           x = capture::warp_sum(x);
           if (lane == 0 && x != 0.0f) capture::red_add(pooled + int64_t(n) * args.pooled_cols + block, x);
         }
       }
     }
-    // key + 1 < key_stride (a multiple of 64); past key_count every sum is 0.
-    if (key < args.key_count && (c0 != 0.0f || c1 != 0.0f)) km::red_add2(column_out + key, c0, c1);
+    // key + 3 < key_stride (a multiple of 64) when key < key_count; past key_count every sum is 0.
+    if (key < args.key_count && (column.x != 0.0f || column.y != 0.0f || column.z != 0.0f || column.w != 0.0f))
+      capture::red_add4(column_out + key, column);
     if (i + 2 * G::kConsumers < count) mbarrier_arrive(b.sums_empty(consumer, buffer));
   }
 }
@@ -170,28 +161,140 @@ __device__ __forceinline__ void read_key_major_distances(const KeyMajorPlan<Head
   for (int i = consumer; i < count; i += G::kConsumers) {
     const int use = i / G::kConsumers, buffer = use & 1;
     mbarrier_wait(b.sums_full(consumer, buffer), (use >> 1) & 1);
-    const int off = b.first_pos - (b.tiles.last - i) * G::kKeys;
+    const int off = b.first_pos - (b.tiles.last - i) * G::kTileKeys;
     const uint32_t diag = b.diag_plane(consumer, buffer);
-    // Distances off - 63 .. off + 127 in aligned quads d0 .. d0 + 3; plane row r = d - off + 63.
+    // Distances off - 127 .. off + 127 from an aligned start, lane L taking distance d =
+    // lowest + 32 step + L (plane row r = d - off + 127: consecutive lanes, consecutive
+    // words), then each aligned quad's 4 sums gathered into its first lane for one atomic.
     const int lowest = (off - km::kDiagOffset) & ~3;
+#pragma unroll 1
+    for (int step = 0; step < (km::kTileDistances + 3 + 31) / 32; ++step) {
+      const int d = lowest + 32 * step + lane, r = d - off + km::kDiagOffset;
+      float v = 0.0f;
+      if (r >= 0 && r < km::kTileDistances) {
 #pragma unroll
-    for (int quad = lane; quad < (km::kTileDistances + 3) / 4 + 1; quad += 32) {
-      const int d0 = lowest + 4 * quad;
-      float v[4];
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int r = d0 + e - off + km::kDiagOffset;
-        v[e] = 0.0f;
-        if (r >= 0 && r < km::kTileDistances) {
-          const float4 x = capture::ld_shared4(diag + 32 * uint32_t(r)), y = capture::ld_shared4(diag + 32 * uint32_t(r) + 16);
-          v[e] = ((x.x + x.y) + (x.z + x.w)) + ((y.x + y.y) + (y.z + y.w));
-        }
+        for (int n = 0; n < 8; ++n) v += capture::ld_shared(diag + 4 * uint32_t(km::diag_plane_entry(r, n)));
       }
-      capture::add_distance_quad(args, diagonal_out, d0, make_float4(v[0], v[1], v[2], v[3]));
+      const float v1 = __shfl_down_sync(0xffffffffu, v, 1), v2 = __shfl_down_sync(0xffffffffu, v, 2),
+                  v3 = __shfl_down_sync(0xffffffffu, v, 3);
+      if ((lane & 3) == 0) capture::add_distance_quad(args, diagonal_out, d, make_float4(v, v1, v2, v3));
     }
     if (i + 2 * G::kConsumers < count) mbarrier_arrive(b.sums_empty(consumer, buffer));
   }
 }
+
+namespace key_major {
+
+// S^T of one half of a tile: 64 keys (A, from the K slot) x 128 queries (B = Q).
+template <int HeadDim, typename T>
+__device__ __forceinline__ void issue_half_scores(float (&s)[64], uint64_t desc_k, uint64_t desc_q) {
+#pragma unroll
+  for (int ks = 0; ks < HeadDim / 16; ++ks) {
+    const uint64_t a = desc_k + uint64_t(((ks / 4) * kKeys * 128 + (ks % 4) * 32) >> 4);
+    const uint64_t bq = desc_q + uint64_t(((ks / 4) * kQueries * 128 + (ks % 4) * 32) >> 4);
+    wgmma_m64n128k16_ss<T>(s, a, bq, ks > 0 ? 1 : 0);
+  }
+  wgmma_commit();
+}
+
+// A half's scores to p * 2^14: the mask (warp-uniform test first), the exponentials, then
+// the rare sums in fp32 (sink mass, local mass, the probability window).
+template <int HeadDim>
+__device__ __forceinline__ void half_probabilities(float (&p)[64], uint32_t lse2,
+                                                   const KeyMajorPlan<HeadDim>& b, const detail::CaptureArgs& args,
+                                                   int key0, int warp, int lane, bool window) {
+  const int g = lane >> 2, t = lane & 3;
+  const int off = b.first_pos - key0, kw = 16 * warp;
+  int base[2];  // element (h, j, e) lies at distance base[h] + 8j + e
+#pragma unroll
+  for (int h = 0; h < 2; ++h) base[h] = off + 2 * t - kw - 8 * h - g;
+  if (off - kw - 15 < 0 || (args.window > 0 && off + 127 - kw >= args.window)) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h)
+#pragma unroll
+      for (int j = 0; j < 16; ++j)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int d = base[h] + 8 * j + e;
+          if (d < 0 || (args.window > 0 && d >= args.window)) p[4 * j + 2 * h + e] = kMaskedScore;
+        }
+  }
+#pragma unroll
+  for (int j = 0; j < 16; ++j) {
+    const float2 l = ld_shared2(lse2 + 32 * uint32_t(j));  // queries 8j + 2t, + 1
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      p[4 * j + 2 * h] = detail::exp2_approx(fmaf(p[4 * j + 2 * h], args.scale_log2, -l.x));
+      p[4 * j + 2 * h + 1] = detail::exp2_approx(fmaf(p[4 * j + 2 * h + 1], args.scale_log2, -l.y));
+    }
+  }
+
+  if (args.statistics && key0 + kw < args.sink_tokens) {
+    const bool sink[2] = {key0 + kw + g < args.sink_tokens, key0 + kw + 8 + g < args.sink_tokens};
+    add_row_mass(p, b.sink_mass(), lane, [&](int h, int, int) { return sink[h]; });
+  }
+  if (args.statistics && off - kw - 15 < args.local_window)
+    add_row_mass(p, b.local_mass(), lane, [&](int h, int j, int e) { return base[h] + 8 * j + e < args.local_window; });
+  if (window && key0 + kw < args.window_k1 && key0 + kw + 16 > args.window_k0) {
+    float* const out = args.window_probs + int64_t(b.slot) * args.window_stride;
+    const int width = args.window_k1 - args.window_k0;
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int key = key0 + key_of(warp, lane, h);
+      if (key < args.window_k0 || key >= args.window_k1) continue;
+#pragma unroll
+      for (int j = 0; j < 16; ++j)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int pos = b.first_pos + query_of(lane, j, e);
+          if (pos >= args.window_q0 && pos < args.window_q1 && pos <= b.last_pos)
+            out[int64_t(pos - args.window_q0) * width + key - args.window_k0] = p[4 * j + 2 * h + e] * kUnscale;
+        }
+    }
+  }
+}
+
+__device__ __forceinline__ void pack_half(const float (&p)[64], uint32_t (&p16)[2][16]) {
+#pragma unroll
+  for (int j = 0; j < 16; ++j)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) p16[h][j] = pack_half2(p[4 * j + 2 * h], p[4 * j + 2 * h + 1]);
+}
+
+// P16 of a half into the consumer's skew buffer. A warp's wait covers its own part of a
+// product, so the warpgroup meets before the stores (every warp's part of the last diagonal
+// product has read the buffer) and after them (all stores are in before the next reads).
+__device__ __forceinline__ void store_skew(const uint32_t (&p16)[2][16], uint32_t stmatrix_at, int consumer) {
+  named_barrier_sync(1 + consumer, 128);
+#pragma unroll
+  for (int s = 0; s < 8; ++s)
+    stmatrix_x4_trans(stmatrix_at + 2048u * uint32_t(s), p16[0][2 * s], p16[1][2 * s], p16[0][2 * s + 1],
+                      p16[1][2 * s + 1]);
+  fence_proxy_async_shared();
+  named_barrier_sync(1 + consumer, 128);
+}
+
+// A half's sums: D_pool of its 64 keys, and its diagonal m-tiles into the tile's
+// accumulators (the upper half one m-tile lower: capture_key_major_layout.h).
+template <int Half>
+__device__ __forceinline__ void issue_half_sums(const uint32_t (&p16)[2][16], float (&pool)[8], float (&diag)[4][4],
+                                                uint64_t desc_b_pool, uint64_t desc_skew, uint64_t desc_b_diag) {
+#pragma unroll
+  for (int ks = 0; ks < 8; ++ks)
+    wgmma_m64n16k16_rs_f16(pool, p16[0][2 * ks], p16[1][2 * ks], p16[0][2 * ks + 1], p16[1][2 * ks + 1],
+                           desc_b_pool + uint64_t(((ks / 4) * 2048 + (ks % 4) * 32) >> 4), ks > 0 ? 1 : 0);
+#pragma unroll
+  for (int mt = 0; mt < kDiagTiles; ++mt)
+#pragma unroll
+    for (int ks = 0; ks < 4; ++ks)
+      // The first product into an accumulator overwrites it: the lower half's for m-tiles
+      // 1-3, the upper half's m-tile 0 for accumulator 0.
+      wgmma_m64n8k16_ss_f16(diag[diag_accumulator(mt, Half)], desc_skew + uint64_t((mt * 8192 + ks * 32) >> 4),
+                            desc_b_diag + uint64_t((ks * 32) >> 4), ks > 0 || (Half == 1 && mt > 0) ? 1 : 0);
+  wgmma_commit();
+}
+
+}  // namespace key_major
 
 template <int HeadDim, typename T>
 __device__ __forceinline__ void consume_key_major(const KeyMajorPlan<HeadDim>& b, const detail::CaptureArgs& args,
@@ -200,25 +303,18 @@ __device__ __forceinline__ void consume_key_major(const KeyMajorPlan<HeadDim>& b
   namespace km = key_major;
   constexpr int S = G::kStages;
   const int thread = int(threadIdx.x) & 127;
-  const int warp = thread >> 5, lane = thread & 31, g = lane >> 2, t = lane & 3;
+  const int warp = thread >> 5, lane = thread & 31;
   const int count = b.tile_count();
 
-  // lse * log2 e - 14 of this thread's 32 queries (p * 2^14 = exp2(s scale log2 e - that)).
-  float lse2[16][2];
-#pragma unroll
-  for (int j = 0; j < 16; ++j)
-#pragma unroll
-    for (int e = 0; e < 2; ++e) {
-      const int query = km::query_of(lane, j, e);
-      lse2[j][e] = query < b.rows_valid
-                       ? args.lse[int64_t(b.head) * args.lse_stride + b.row0 + query] * detail::kLog2e - float(km::kFp16Scale)
-                       : 1e30f;
-    }
+  const uint32_t lse2 = b.lse2() + 4 * uint32_t(km::query_of(lane, 0, 0));
   const uint32_t stmatrix_at = b.skew(consumer) + uint32_t(km::stmatrix_address(warp, lane, 0));
-  const uint64_t desc_q = smem_descriptor(b.q(), 16, 1024);
-  const uint64_t desc_skew = smem_descriptor(b.skew(consumer), 16, 1024);
-  const uint64_t desc_b_diag = smem_descriptor(b.b_diag(), 16, 1024);
-  const uint64_t desc_b_pool = smem_descriptor(b.b_pool(), 16, 1024);
+  // Every operand's descriptor is the base's plus its offset / 16 (the address field does
+  // not overflow below 256 KB): one 64-bit value, the rest immediates.
+  const uint64_t desc_base = smem_descriptor(b.base, 16, 1024);
+  const uint64_t desc_q = desc_base + (G::kQOffset >> 4);
+  const uint64_t desc_skew = desc_base + ((G::kSkewOffset + consumer * G::kSkewBytes) >> 4);
+  const uint64_t desc_b_diag = desc_base + (G::kBDiagOffset >> 4);
+  const uint64_t desc_b_pool = desc_base + (G::kBPoolOffset >> 4);
   const bool window = args.window_probs != nullptr && b.first_pos < args.window_q1 && b.last_pos >= args.window_q0;
   mbarrier_wait(b.q_full(), 0);
 
@@ -226,105 +322,47 @@ __device__ __forceinline__ void consume_key_major(const KeyMajorPlan<HeadDim>& b
   int buffer = 0;
   for (int i = consumer; i < count; i += G::kConsumers) {
     const int stage = i % S;
+    const int key0 = (b.tiles.last - i) * G::kTileKeys;
     mbarrier_wait(b.full(stage), (i / S) & 1);
-    float p[64];
+    // Both halves' scores in flight; the lower half's exponentials run under the upper's product.
+    float lo[64], hi[64];
     wgmma_fence();
-    const uint64_t desc_k = smem_descriptor(b.k(stage), 16, 1024);
-#pragma unroll
-    for (int ks = 0; ks < HeadDim / 16; ++ks) {
-      const uint64_t a = desc_k + uint64_t(((ks / 4) * G::kKeys * 128 + (ks % 4) * 32) >> 4);
-      const uint64_t bq = desc_q + uint64_t(((ks / 4) * G::kRows * 128 + (ks % 4) * 32) >> 4);
-      wgmma_m64n128k16_ss<T>(p, a, bq, ks > 0 ? 1 : 0);
-    }
-    wgmma_commit();
-    wgmma_wait<0>();
-    fence_registers(p);
-    if (lane == 0) mbarrier_arrive(b.empty(stage));
-
-    km::WarpTile v;
-    v.key0 = (b.tiles.last - i) * G::kKeys;
-    v.off = b.first_pos - v.key0;
-    v.kw = 16 * warp;
-#pragma unroll
-    for (int h = 0; h < 2; ++h) v.base[h] = v.off + 2 * t - v.kw - 8 * h - g;
-    // Warp-uniform: any element past its query (distance < 0) or outside the window.
-    if (v.off - v.kw - 15 < 0 || (args.window > 0 && v.off + 127 - v.kw >= args.window)) {
-#pragma unroll
-      for (int h = 0; h < 2; ++h)
-#pragma unroll
-        for (int j = 0; j < 16; ++j)
-#pragma unroll
-          for (int e = 0; e < 2; ++e) {
-            const int d = v.base[h] + 8 * j + e;
-            if (d < 0 || (args.window > 0 && d >= args.window)) p[4 * j + 2 * h + e] = km::kMaskedScore;
-          }
-    }
-#pragma unroll
-    for (int j = 0; j < 16; ++j)
-#pragma unroll
-      for (int h = 0; h < 2; ++h)
-#pragma unroll
-        for (int e = 0; e < 2; ++e)
-          p[4 * j + 2 * h + e] = detail::exp2_approx(fmaf(p[4 * j + 2 * h + e], args.scale_log2, -lse2[j][e]));
-
-    // The rare sums, in fp32: sink mass, local mass, the probability window.
-    if (args.statistics && v.key0 + v.kw < args.sink_tokens) {
-      const bool sink[2] = {v.key0 + v.kw + g < args.sink_tokens, v.key0 + v.kw + 8 + g < args.sink_tokens};
-      km::add_row_mass(p, b.sink_mass(), lane, [&](int h, int, int) { return sink[h]; });
-    }
-    if (args.statistics && v.off - v.kw - 15 < args.local_window)
-      km::add_row_mass(p, b.local_mass(), lane,
-                       [&](int h, int j, int e) { return v.base[h] + 8 * j + e < args.local_window; });
-    if (window && v.key0 + v.kw < args.window_k1 && v.key0 + v.kw + 16 > args.window_k0) {
-      float* const out = args.window_probs + int64_t(b.slot) * args.window_stride;
-      const int width = args.window_k1 - args.window_k0;
-#pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        const int key = v.key0 + km::key_of(warp, lane, h);
-        if (key < args.window_k0 || key >= args.window_k1) continue;
-#pragma unroll
-        for (int j = 0; j < 16; ++j)
-#pragma unroll
-          for (int e = 0; e < 2; ++e) {
-            const int pos = b.first_pos + km::query_of(lane, j, e);
-            if (pos >= args.window_q0 && pos < args.window_q1 && pos <= b.last_pos)
-              out[int64_t(pos - args.window_q0) * width + key - args.window_k0] = p[4 * j + 2 * h + e] * km::kUnscale;
-          }
-      }
-    }
+    const uint64_t desc_k = desc_base + ((G::kKOffset + stage * G::kTileBytes) >> 4);
+    km::issue_half_scores<HeadDim, T>(lo, desc_k, desc_q);
+    km::issue_half_scores<HeadDim, T>(hi, desc_k + (G::kHalfBytes >> 4), desc_q);
+    wgmma_wait<1>();
+    fence_registers(lo);
+    km::half_probabilities(lo, lse2, b, args, key0, warp, lane, window);
     if (consumer == 0 && i == 0 && count > 1) named_barrier_arrive(kKeyMajorStaggerBarrier, 256);
+
+    uint32_t p16_lo[2][16], p16_hi[2][16];
+    float pool_lo[8], pool_hi[8], diag[km::kDiagAccumulators][4];
+    if (args.statistics) {
+      km::pack_half(lo, p16_lo);
+      km::store_skew(p16_lo, stmatrix_at, consumer);  // the previous tile's products are done
+      wgmma_fence();
+      km::issue_half_sums<0>(p16_lo, pool_lo, diag, desc_b_pool, desc_skew, desc_b_diag);
+      wgmma_wait<1>();  // the upper half's scores (the sums may still run)
+    } else {
+      wgmma_wait<0>();
+    }
+    fence_registers(hi);
+    if (lane == 0) mbarrier_arrive(b.empty(stage));
+    km::half_probabilities(hi, lse2, b, args, key0 + G::kKeys, warp, lane, window);
     if (!args.statistics) continue;
 
-    uint32_t p16[2][16];
+    km::pack_half(hi, p16_hi);
+    wgmma_wait<0>();  // the lower half's sums: its skew buffer is free again
+    fence_registers(pool_lo);
 #pragma unroll
-    for (int j = 0; j < 16; ++j)
-#pragma unroll
-      for (int h = 0; h < 2; ++h) p16[h][j] = km::pack_half2(p[4 * j + 2 * h], p[4 * j + 2 * h + 1]);
-    // The previous tile's diagonal product is done (waited before this tile's scores).
-#pragma unroll
-    for (int s = 0; s < 8; ++s)
-      stmatrix_x4_trans(stmatrix_at + 2048u * uint32_t(s), p16[0][2 * s], p16[1][2 * s], p16[0][2 * s + 1],
-                        p16[1][2 * s + 1]);
-    fence_proxy_async_shared();
-    named_barrier_sync(1 + consumer, 128);
-
-    float pool[8], diag[3][4];
+    for (int a = 0; a < km::kDiagAccumulators; ++a) fence_registers(diag[a]);
+    km::store_skew(p16_hi, stmatrix_at, consumer);
     wgmma_fence();
-#pragma unroll
-    for (int ks = 0; ks < 8; ++ks)
-      wgmma_m64n16k16_rs_f16(pool, p16[0][2 * ks], p16[1][2 * ks], p16[0][2 * ks + 1], p16[1][2 * ks + 1],
-                             desc_b_pool + uint64_t(((ks / 4) * 2048 + (ks % 4) * 32) >> 4), ks > 0 ? 1 : 0);
-#pragma unroll
-    for (int mt = 0; mt < 3; ++mt)
-#pragma unroll
-      for (int ks = 0; ks < 4; ++ks)
-        wgmma_m64n8k16_ss_f16(diag[mt], desc_skew + uint64_t((mt * 8192 + ks * 32) >> 4),
-                              desc_b_diag + uint64_t((ks * 32) >> 4), ks > 0 ? 1 : 0);
-    wgmma_commit();
+    km::issue_half_sums<1>(p16_hi, pool_hi, diag, desc_b_pool, desc_skew, desc_b_diag);
     wgmma_wait<0>();
-    fence_registers(pool);
+    fence_registers(pool_hi);
 #pragma unroll
-    for (int mt = 0; mt < 3; ++mt) fence_registers(diag[mt]);
+    for (int a = 0; a < km::kDiagAccumulators; ++a) fence_registers(diag[a]);
 
     const int use = i / G::kConsumers;
     if (use >= 2) mbarrier_wait(b.sums_empty(consumer, buffer), ((use >> 1) - 1) & 1);
@@ -334,18 +372,20 @@ __device__ __forceinline__ void consume_key_major(const KeyMajorPlan<HeadDim>& b
 #pragma unroll
       for (int h = 0; h < 2; ++h)
 #pragma unroll
-        for (int e = 0; e < 2; ++e)
-          capture::st_shared(pool_plane + 4 * uint32_t(km::pool_plane_index(km::pool_n(lane, j, e), km::key_of(warp, lane, h))),
-                             pool[4 * j + 2 * h + e]);
+        for (int e = 0; e < 2; ++e) {
+          const int at = km::pool_plane_index(km::pool_n(lane, j, e), km::key_of(warp, lane, h));
+          capture::st_shared(pool_plane + 4 * uint32_t(at), pool_lo[4 * j + 2 * h + e]);
+          capture::st_shared(pool_plane + 4 * uint32_t(at + km::kKeys), pool_hi[4 * j + 2 * h + e]);
+        }
 #pragma unroll
-    for (int mt = 0; mt < 3; ++mt)
+    for (int a = 0; a < km::kDiagAccumulators; ++a)
 #pragma unroll
       for (int h = 0; h < 2; ++h)
 #pragma unroll
         for (int e = 0; e < 2; ++e)
-          capture::st_shared(diag_plane + 4 * uint32_t(km::diag_plane_index(km::diag_c(warp, lane, mt, h), km::diag_n(lane, e))),
-                             diag[mt][2 * h + e]);
-    mbarrier_arrive(b.sums_full(consumer, buffer));  // the reader takes it from here
+          capture::st_shared(diag_plane + 4 * uint32_t(km::diag_plane_index(km::diag_c(warp, lane, a, h), km::diag_n(lane, e))),
+                             diag[a][2 * h + e]);
+    mbarrier_arrive(b.sums_full(consumer, buffer));  // the readers take it from here
     buffer ^= 1;
   }
 
@@ -380,7 +420,7 @@ __global__ void __launch_bounds__(KeyMajorTile<HeadDim>::kThreads, 1)
   b.rows_valid = min(G::kRows, args.n - b.row0);
   b.first_pos = args.first_position + b.row0;
   b.last_pos = b.first_pos + b.rows_valid - 1;
-  b.tiles = detail::key_tiles(b.first_pos, b.last_pos, args.window, G::kKeys);
+  b.tiles = detail::key_tiles(b.first_pos, b.last_pos, args.window, G::kTileKeys);
 
   if (threadIdx.x == 0) {
     mbarrier_init(b.q_full(), 1);

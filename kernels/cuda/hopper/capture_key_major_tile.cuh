@@ -16,23 +16,27 @@ namespace attnscope::kernels::cuda::hopper {
 template <int HeadDim>
 struct KeyMajorTile {
   static_assert(HeadDim == 64 || HeadDim == 128, "the key-major capture is built for head dims 64 and 128");
-  static constexpr int kRows = key_major::kQueries;  // query rows per CTA
-  static constexpr int kKeys = key_major::kKeys;     // keys per K tile
-  static constexpr int kStages = 4;
+  static constexpr int kRows = key_major::kQueries;       // query rows per CTA
+  static constexpr int kKeys = key_major::kKeys;          // keys a half (one product)
+  static constexpr int kTileKeys = key_major::kTileKeys;  // keys a K tile (a consumer's tile)
+  static constexpr int kStages = 2;
   static constexpr int kConsumers = 2;
   static constexpr int kThreads = 128 * (1 + kConsumers);
   // The producer warpgroup also runs the readers (warps 1-3), which spilled in 64 registers.
-  static constexpr int kProducerRegisters = 72;
+  static constexpr int kProducerRegisters = 64;
   static constexpr int kConsumerRegisters = 216;
   static_assert(kProducerRegisters * 128 + kConsumerRegisters * 128 * kConsumers <= (65536 / kThreads) / 8 * 8 * kThreads,
                 "register file");
   static constexpr int kColumnBlocks = HeadDim / 64;
   static constexpr int kQBytes = kRows * HeadDim * 2;
-  static constexpr int kTileBytes = kKeys * HeadDim * 2;
+  static constexpr int kHalfBytes = kKeys * HeadDim * 2;
+  static constexpr int kTileBytes = kTileKeys * HeadDim * 2;
   static constexpr int kSkewBytes = key_major::kSkewRows * 128;
   static constexpr int kPoolPlaneBytes = key_major::kPoolColumns * key_major::kPoolStride * 4;
-  static constexpr int kDiagPlaneBytes = key_major::kDiagRows * 8 * 4;
-  // Shared memory: Q, the K ring, per consumer its skew buffer, the two constant B
+  static constexpr int kDiagPlaneBytes = 8 * key_major::kDiagPitch * 4;
+  // Shared memory: Q, the K ring (a tile's halves one after the other), per consumer its
+  // skew buffer (both halves of a tile in turn), the two constant B operands, the rows' lse
+  // (in registers the consumers spilled),
   // operands, per consumer and buffer (two, alternating by its tiles) the pool and
   // diagonal planes for its reader, the rows' sink and local mass, the mbarriers.
   static constexpr int kQOffset = 0;
@@ -40,7 +44,8 @@ struct KeyMajorTile {
   static constexpr int kSkewOffset = kKOffset + kStages * kTileBytes;
   static constexpr int kBDiagOffset = kSkewOffset + kConsumers * kSkewBytes;
   static constexpr int kBPoolOffset = kBDiagOffset + 1024;
-  static constexpr int kPoolPlaneOffset = kBPoolOffset + 4096;
+  static constexpr int kLseOffset = kBPoolOffset + 4096;
+  static constexpr int kPoolPlaneOffset = kLseOffset + kRows * 4;
   static constexpr int kDiagPlaneOffset = kPoolPlaneOffset + kConsumers * 2 * kPoolPlaneBytes;
   static constexpr int kMassOffset = kDiagPlaneOffset + kConsumers * 2 * kDiagPlaneBytes;
   static constexpr int kBarrierOffset = kMassOffset + 2 * kRows * 4;
@@ -72,6 +77,8 @@ struct KeyMajorPlan {
   __device__ uint32_t skew(int consumer) const { return base + G::kSkewOffset + uint32_t(consumer * G::kSkewBytes); }
   __device__ uint32_t b_diag() const { return base + G::kBDiagOffset; }
   __device__ uint32_t b_pool() const { return base + G::kBPoolOffset; }
+  // lse log2 e - 14 of the CTA's queries (p * 2^14 = exp2(s scale log2 e - that)).
+  __device__ uint32_t lse2() const { return base + G::kLseOffset; }
   __device__ uint32_t pool_plane(int consumer, int buffer) const {
     return base + G::kPoolPlaneOffset + uint32_t((2 * consumer + buffer) * G::kPoolPlaneBytes);
   }
@@ -92,7 +99,8 @@ struct KeyMajorPlan {
   __device__ int tile_count() const { return tiles.last - tiles.first + 1; }
 };
 
-// One thread: Q once, then the K tiles of 64 keys from the diagonal down into the ring.
+// One thread: Q once, then the K tiles of 128 keys (two boxes of 64 rows a column block)
+// from the diagonal down into the ring.
 template <int HeadDim>
 __device__ __forceinline__ void produce_key_major(const KeyMajorPlan<HeadDim>& b, const CUtensorMap* map_q,
                                                   const CUtensorMap* map_k) {
@@ -109,15 +117,18 @@ __device__ __forceinline__ void produce_key_major(const KeyMajorPlan<HeadDim>& b
     mbarrier_wait(b.empty(stage), ((i / G::kStages) & 1) ^ 1);  // the first pass finds every slot free
     mbarrier_arrive_expect_tx(b.full(stage), G::kTileBytes);
 #pragma unroll
-    for (int c = 0; c < G::kColumnBlocks; ++c)
-      tma_load_2d(b.k(stage) + c * G::kKeys * 128, map_k, b.kv_head * HeadDim + 64 * c,
-                  (b.tiles.last - i) * G::kKeys, b.full(stage));
+    for (int half = 0; half < key_major::kHalves; ++half)
+#pragma unroll
+      for (int c = 0; c < G::kColumnBlocks; ++c)
+        tma_load_2d(b.k(stage) + half * G::kHalfBytes + c * G::kKeys * 128, map_k, b.kv_head * HeadDim + 64 * c,
+                    (b.tiles.last - i) * G::kTileKeys + half * G::kKeys, b.full(stage));
   }
 }
 
 // Everything in shared memory that is set once: the skew buffers' never-written chunks
 // and the diagonal planes' never-written entries (all zeroed), B_diag, B_pool (its
-// entries 2^-14, which undoes the fp16 scale of p inside the products), the rows' masses.
+// entries 2^-14, which undoes the fp16 scale of p inside the products), the rows' lse
+// (scaled for the exponentials; +1e30 past the last row: p = 0) and masses.
 // All threads of the CTA, before the kernel's first __syncthreads.
 template <int HeadDim>
 __device__ __forceinline__ void init_key_major_shared(const KeyMajorPlan<HeadDim>& b, const detail::CaptureArgs& args) {
@@ -144,6 +155,12 @@ __device__ __forceinline__ void init_key_major_shared(const KeyMajorPlan<HeadDim
                    "h"(in ? kScale : uint16_t(0))
                    : "memory");
     }
+  }
+  for (int query = thread; query < G::kRows; query += G::kThreads) {
+    const float lse2 = query < b.rows_valid ? args.lse[int64_t(b.head) * args.lse_stride + b.row0 + query] * detail::kLog2e -
+                                                  float(key_major::kFp16Scale)
+                                            : 1e30f;
+    asm volatile("st.shared.f32 [%0], %1;\n" ::"r"(b.lse2() + 4 * uint32_t(query)), "f"(lse2) : "memory");
   }
   fence_proxy_async_shared();  // the products read the B operands and skew buffers through the async proxy
 }
