@@ -20,9 +20,6 @@ struct CaptureArgs : AttentionOperands {
   const float* forward_entropy = nullptr;
   const int32_t* forward_top1 = nullptr;
   int64_t forward_stride = 0;
-  // The Hopper launch runs the key-major kernel (hopper/capture_key_major_kernel.cuh; needs
-  // forward_entropy and pool_block >= 16): set by launch_capture_kernel.
-  bool key_major = false;
 
   bool statistics = true;  // false: only the probability window
   int sink_tokens = 0, local_window = 0, pool_block = 64;

@@ -39,22 +39,6 @@ FlashKernel capture_kernel_from_environment() {
   return FlashKernel::Automatic;
 }
 
-bool capture_key_major_from_environment() {
-  constexpr const char* kVariable = "ATTNSCOPE_CAPTURE_LAYOUT";
-  const char* value = std::getenv(kVariable);
-  const std::string_view name = value ? value : "";
-  // Unset: row-major, the faster today (the key-major kernel measured 1.15-1.25x its time
-  // at 16K-64K on the H100: docs/cuda-attention.md, "Key-major capture").
-  if (name.empty() || name == "row-major") return false;
-  if (name == "key-major") return true;
-  throw Error(kVariable, "'" + std::string(name) + "' is not key-major or row-major");
-}
-
-bool capture_key_major_applies(const detail::CaptureArgs& args) {
-  return args.forward_entropy != nullptr && args.forward_top1 != nullptr &&
-         (!args.statistics || args.pool_block >= 16);
-}
-
 std::string capture_hopper_limitation(const FlashAttentionParams& p) {
   if (p.dtype != DType::BF16 && p.dtype != DType::F16) return "dtype " + std::string(dtype_name(p.dtype));
   if (p.head_dim != 64 && p.head_dim != 128)
@@ -94,9 +78,7 @@ void launch_capture_kernel(const FlashAttentionParams& a, const CaptureArgs& arg
   [[maybe_unused]] const FlashKernel kernel = choose_capture_kernel(a, capture_kernel_from_environment());
 #ifdef ATTNSCOPE_HAS_HOPPER_ATTENTION
   if (kernel == FlashKernel::Hopper) {
-    CaptureArgs hopper_args = args;
-    hopper_args.key_major = capture_key_major_applies(args) && capture_key_major_from_environment();
-    auto launch = [&]<int D, typename T>() { launch_attention_capture_hopper<D, T>(a, hopper_args, captured_heads, s); };
+    auto launch = [&]<int D, typename T>() { launch_attention_capture_hopper<D, T>(a, args, captured_heads, s); };
     const bool bf16 = a.dtype == DType::BF16;
     if (a.head_dim == 128)
       bf16 ? launch.template operator()<128, __nv_bfloat16>() : launch.template operator()<128, __half>();

@@ -16,26 +16,10 @@ struct CUstream_st;
 
 namespace attnscope::kernels::cuda {
 
-namespace detail {
-struct CaptureArgs;
-}
-
 // ATTNSCOPE_CAPTURE_KERNEL, else ATTNSCOPE_FLASH_KERNEL, parsed (Automatic when neither
 // is set); throws attnscope::Error naming the variable for a value other than
 // auto, portable or hopper.
 FlashKernel capture_kernel_from_environment();
-
-// Where the rows come from the forward, ATTNSCOPE_CAPTURE_LAYOUT=key-major runs the Hopper
-// capture's key-major kernel (hopper/capture_key_major_kernel.cuh: the sums on the tensor
-// cores from p rounded to fp16, relative 4.9e-4 at worst); row-major or unset, the
-// row-major one (fp32 sums; faster today). True for key-major; throws attnscope::Error
-// naming the variable for a value other than key-major or row-major.
-bool capture_key_major_from_environment();
-
-// Whether a launch with these arguments can run on the key-major kernel: the rows'
-// entropy and top-1 come from the forward, and pool blocks (if any statistics) are at
-// least 16 tokens.
-bool capture_key_major_applies(const detail::CaptureArgs& args);
 
 // Why the Hopper capture kernel cannot take a capture of these params on any device: the
 // dtype, the head dim, more than 65535 query blocks of 128 rows or 2^23 keys, or q / k

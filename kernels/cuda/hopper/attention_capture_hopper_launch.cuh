@@ -8,7 +8,6 @@
 #include "kernels/cuda/flash_attention_launch.h"
 #include "kernels/cuda/hopper/attention_capture_hopper.h"
 #include "kernels/cuda/hopper/attention_capture_hopper_kernel.cuh"
-#include "kernels/cuda/hopper/capture_key_major_kernel.cuh"
 #include "kernels/cuda/hopper/tensor_map.h"
 
 namespace attnscope::kernels::cuda::detail {
@@ -23,17 +22,6 @@ void launch_attention_capture_hopper(const FlashAttentionParams& p, const Captur
       hopper::make_tile_map(p.q, kDType, int64_t(p.num_heads) * HeadDim, p.n, p.q_stride, G::kRows);
   const CUtensorMap map_k = hopper::make_tile_map(p.k, kDType, int64_t(p.num_kv_heads) * HeadDim,
                                                   p.first_position + p.n, p.k_stride, G::kKeys);
-  if (args.key_major) {
-    using K = hopper::KeyMajorTile<HeadDim>;
-    const CUtensorMap map_k64 = hopper::make_tile_map(p.k, kDType, int64_t(p.num_kv_heads) * HeadDim,
-                                                      p.first_position + p.n, p.k_stride, K::kKeys);
-    auto kernel = hopper::attention_capture_key_major_kernel<HeadDim, T>;
-    check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, K::kSmemBytes),
-               "attention capture pass (Hopper, key-major)", "shared-memory limit");
-    const dim3 grid(unsigned(captured_heads), unsigned((p.n + K::kRows - 1) / K::kRows));  // heads fastest
-    kernel<<<grid, K::kThreads, K::kSmemBytes, stream>>>(map_q, map_k64, args);
-    return;
-  }
   auto kernel = args.forward_entropy != nullptr ? hopper::attention_capture_hopper_kernel<HeadDim, T, true>
                                                : hopper::attention_capture_hopper_kernel<HeadDim, T, false>;
   check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, G::kSmemBytes),

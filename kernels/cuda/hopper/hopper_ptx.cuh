@@ -92,22 +92,6 @@ __device__ __forceinline__ void named_barrier_arrive(int id, int threads) {
   asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
-// ---- shared memory ---------------------------------------------------------------------
-
-// Four 8x8 fp16 matrices, stored transposed: lane 8i + r gives the address of memory row r
-// of matrix i (16 bytes); register i holds the thread's fragment (row lane / 4, columns
-// 2 (lane % 4) + {0, 1}) of matrix i, which lands in memory rows 2 (lane % 4) + {0, 1}.
-__device__ __forceinline__ void stmatrix_x4_trans(uint32_t address, uint32_t r0, uint32_t r1, uint32_t r2, uint32_t r3) {
-  asm volatile("stmatrix.sync.aligned.m8n8.x4.trans.shared.b16 [%0], {%1, %2, %3, %4};\n" ::"r"(address), "r"(r0),
-               "r"(r1), "r"(r2), "r"(r3)
-               : "memory");
-}
-// Makes this thread's generic-proxy shared-memory writes visible to the async proxy (wgmma
-// operand reads, TMA).
-__device__ __forceinline__ void fence_proxy_async_shared() {
-  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-}
-
 // ---- wgmma ------------------------------------------------------------------------------
 
 // Orders this warp's earlier register and shared-memory accesses before the next wgmma.

@@ -87,27 +87,6 @@ __device__ __forceinline__ void wgmma_m64k16_rs(float (&d)[N / 2], uint32_t a0, 
   }
 }
 
-
-// The key-major capture's sums (capture_key_major_kernel.cuh), fp16 operands:
-// d[64x16] (+)= A[64x16] B[16x16], A from registers, B K-major in shared memory.
-__device__ __forceinline__ void wgmma_m64n16k16_rs_f16(float (&d)[8], uint32_t a0, uint32_t a1, uint32_t a2,
-                                                       uint32_t a3, uint64_t b, int accumulate) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %13, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7}, {%8, %9, %10, %11}, "
-      "%12, p, 1, 1, 0;\n}\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7])
-      : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "l"(b), "r"(accumulate));
-}
-// d[64x8] (+)= A[64x16] B[16x8], both K-major in shared memory.
-__device__ __forceinline__ void wgmma_m64n8k16_ss_f16(float (&d)[4], uint64_t a, uint64_t b, int accumulate) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %6, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n8k16.f32.f16.f16 {%0, %1, %2, %3}, %4, %5, p, 1, 1, 0, 0;\n}\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "l"(a), "l"(b), "r"(accumulate));
-}
-
 }  // namespace attnscope::kernels::cuda::hopper
 
 #undef ATTNSCOPE_WGMMA_RS
