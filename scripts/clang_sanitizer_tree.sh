@@ -19,8 +19,9 @@ install_clang_packages() {
 
 # configure_clang_sanitizer_tree DIR [CMAKE_ARGS...]: configures DIR (once) with every
 # object under ASan + UBSan, libFuzzer's coverage in the readers the fuzz targets drive
-# (attnscope_fuzz_coverage), asserts on, no GUI, CUDA or benchmarks. -O1 -gline-tables-only: OSS-Fuzz's flags (line numbers in reports, a sixth
-# less compile time than -O2 -g on 2 cores, about as many executions a second). The tests'
+# (attnscope_fuzz_coverage), asserts on, no GUI, CUDA or benchmarks. -O1
+# -gline-tables-only: OSS-Fuzz's flags (line numbers in reports, a sixth less compile time
+# than -O2 -g on 2 cores, about as many executions a second). The tests'
 # own code at -O0 (each access still checked) with precompiled headers. OpenBLAS on
 # threads, not the OpenMP build the release links: that one calls GOMP_parallel, which
 # clang's OpenMP runtime (libomp) answers, and then spins in sched_yield (unit.profile's

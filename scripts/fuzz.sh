@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/, clang with AddressSanitizer + UBSan, asserts on)
 # into build-fuzz/ (or into the sanitizer tests' tree: --build-dir build-asan) and runs
-# each for SECONDS, one after another, on one core each (docs/hardening.md). Seeds come
+# each for SECONDS, --jobs of them at a time, one core each (docs/hardening.md). Seeds come
 # from fuzz/seeds/<target>/; what the fuzzer learns stays in build-fuzz/corpus/<target>/;
 # a finding lands in build-fuzz/findings/<target>/ and fails the script. The last lines
 # are one per target: executions, corpus, result.
