@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <cmath>
 #include <random>
 #include <set>
 #include <utility>
@@ -126,4 +127,36 @@ TEST_CASE("Hopper capture layout: the stage summed by index gives the tile's dia
     INFO("index " << index);
     REQUIRE(got == Approx(want).epsilon(1e-12));
   }
+}
+
+TEST_CASE("Hopper capture layout: each diagonal slot's first element is assigned, every later one added",
+          "[capture][layout]") {
+  const Tile tile = random_tile(13);
+  for (int lane = 0; lane < kLanes; ++lane)
+    for (int e = 0; e < 2; ++e) {
+      // As add_to_slots: m-tile 0 then 1, h, then j; slots start as NaN, so a slot read
+      // before its first write (or written first twice) shows.
+      std::array<double, layout::kDiagSlots> slot;
+      slot.fill(std::nan(""));
+      std::array<int, layout::kDiagSlots> first_writes{};
+      std::array<double, layout::kDiagSlots> want{};
+      for (int m = 0; m < 2; ++m)
+        for (int h = 0; h < 2; ++h)
+          for (int j = 0; j < 16; ++j) {
+            const int a = 2 * h + m, d = layout::diag_slot(a, j);
+            const double x = tile[layout::row_of(lane, a)][layout::key_of(lane, j, e)];
+            if (layout::first_slot_write(m, h, j)) {
+              slot[d] = x;
+              ++first_writes[d];
+            } else {
+              slot[d] += x;
+            }
+            want[d] += x;
+          }
+      for (int d = 0; d < layout::kDiagSlots; ++d) {
+        INFO("lane " << lane << " e " << e << " slot " << d);
+        REQUIRE(first_writes[d] == 1);
+        REQUIRE(slot[d] == Approx(want[d]).epsilon(1e-12));
+      }
+    }
 }

@@ -214,6 +214,9 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
     v.local_tile = key0 + G::kKeys - 1 > warp_pos - args.local_window;
     const bool window = args.window_probs != nullptr && key0 < args.window_k1 && key0 + G::kKeys > args.window_k0 &&
                         warp_pos < args.window_q1 && warp_last >= args.window_q0;
+    // One warp-uniform branch an m-tile for all the rare work after the sums (sink and
+    // local mass, the window, a warp spanning row blocks), so that the common path has none.
+    const bool rare = window || (args.statistics && (v.sink_tile || v.local_tile || spans_blocks));
 
     // m-tile 0 while m-tile 1's product runs, each folded into the partials at once: the
     // probabilities, the column and diagonal partials (formed even when no statistics are
@@ -226,10 +229,12 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
     probabilities<0, RowsFromForward>(p[0], r, v, args, mask);
     capture::add_to_keys<0>(keys, p[0]);
     capture::add_to_slots<0>(slot, p[0]);
-    rare_row_sums<0>(p[0], r, v, args);
-    if (window) store_window<0>(p[0], v, args, b.slot);
-    if (args.statistics && spans_blocks)
-      capture::add_pooled_by_rows<0>(args, b.slot, p[0], warp_pos, warp_last, key0, lane);
+    if (rare) {
+      rare_row_sums<0>(p[0], r, v, args);
+      if (window) store_window<0>(p[0], v, args, b.slot);
+      if (args.statistics && spans_blocks)
+        capture::add_pooled_by_rows<0>(args, b.slot, p[0], warp_pos, warp_last, key0, lane);
+    }
     wgmma_wait<0>();
     fence_registers(p[1]);
     if (lane == 0) mbarrier_arrive(b.empty(i % S));
@@ -237,14 +242,14 @@ __device__ __forceinline__ void consume_capture(const CapturePlan<CaptureTile<He
     probabilities<1, RowsFromForward>(p[1], r, v, args, mask);
     capture::add_to_keys<1>(keys, p[1]);
     capture::add_to_slots<1>(slot, p[1]);
-    rare_row_sums<1>(p[1], r, v, args);
-    if (consumer == 0 && i == 0 && count > 1) named_barrier_arrive(kStaggerBarrier, 256);
-    if (window) store_window<1>(p[1], v, args, b.slot);
-    if (args.statistics) {
-      if (spans_blocks)
+    if (rare) {
+      rare_row_sums<1>(p[1], r, v, args);
+      if (window) store_window<1>(p[1], v, args, b.slot);
+      if (args.statistics && spans_blocks)
         capture::add_pooled_by_rows<1>(args, b.slot, p[1], warp_pos, warp_last, key0, lane);
-      capture::reduce_columns(keys, lane);
     }
+    if (consumer == 0 && i == 0 && count > 1) named_barrier_arrive(kStaggerBarrier, 256);
+    if (args.statistics) capture::reduce_columns(keys, lane);
     const uint32_t sums = G::sums_at(base, consumer, buffer), columns = G::columns_at(base, consumer, buffer);
     if (args.statistics) {
       // The readers are done with this buffer's previous tile (two of this consumer's ago).
@@ -371,7 +376,9 @@ __global__ void __launch_bounds__(CaptureTile<HeadDim>::kThreads, 1)
   }
   __syncthreads();
 
-  const int warpgroup = int(threadIdx.x) / 128;
+  // Broadcast from lane 0 so that ptxas knows it is warp-uniform: the consumer's tile
+  // walk, K slots and wgmma descriptors then live in uniform registers.
+  const int warpgroup = __shfl_sync(0xffffffffu, int(threadIdx.x) / 128, 0);
   if (warpgroup == 0) {
     setmaxnreg_decrease<G::kProducerRegisters>();
     if (threadIdx.x == 0)

@@ -51,6 +51,20 @@ ATTNSCOPE_HOST_DEVICE constexpr int diag_slot(int a, int j) { return a - j + 15;
 ATTNSCOPE_HOST_DEVICE constexpr int diag_index(int lane, int slot, int e) {
   return (lane >> 2) - 2 * (lane & 3) - e + 8 * (slot - 15) + 127;
 }
+// Whether element (a = 2h + m, j) is the first one added_to_slots puts into its slot:
+// m-tile 0 before m-tile 1, h before j. Every slot gets a first write (a - j covers
+// [-15, 3]), so none needs zeroing.
+ATTNSCOPE_HOST_DEVICE constexpr bool first_slot_write(int m, int h, int j) {
+  const int slot = diag_slot(2 * h + m, j);
+  for (int m0 = 0; m0 <= m; ++m0)
+    for (int h0 = 0; h0 < 2; ++h0)
+      for (int j0 = 0; j0 < 16; ++j0) {
+        if (m0 == m && h0 == h && j0 == j) return true;
+        if (diag_slot(2 * h0 + m0, j0) == slot) return false;
+      }
+  return true;
+}
+
 // Float offset in the stage of slot (slot, e) of lane. Slots of one (lane, e) are 32
 // floats apart; index v's entries are the 4 floats at 4v and the 4 at kDiagHalf + 4v.
 ATTNSCOPE_HOST_DEVICE constexpr int diag_stage_offset(int lane, int slot, int e) {
