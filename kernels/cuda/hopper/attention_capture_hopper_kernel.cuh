@@ -376,8 +376,8 @@ __global__ void __launch_bounds__(CaptureTile<HeadDim>::kThreads, 1)
   }
   __syncthreads();
 
-  // Broadcast from lane 0 so that ptxas knows it is warp-uniform: the consumer's tile
-  // walk, K slots and wgmma descriptors then live in uniform registers.
+  // Broadcast from lane 0 so that ptxas knows it is warp-uniform (CUTLASS does the same;
+  // the descriptors are still moved to uniform registers by 32 R2UR a tile, ncu).
   const int warpgroup = __shfl_sync(0xffffffffu, int(threadIdx.x) / 128, 0);
   if (warpgroup == 0) {
     setmaxnreg_decrease<G::kProducerRegisters>();
