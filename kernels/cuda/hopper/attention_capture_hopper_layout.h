@@ -51,7 +51,7 @@ ATTNSCOPE_HOST_DEVICE constexpr int diag_slot(int a, int j) { return a - j + 15;
 ATTNSCOPE_HOST_DEVICE constexpr int diag_index(int lane, int slot, int e) {
   return (lane >> 2) - 2 * (lane & 3) - e + 8 * (slot - 15) + 127;
 }
-// Whether element (a = 2h + m, j) is the first one added_to_slots puts into its slot:
+// Whether element (a = 2h + m, j) is the first one add_to_slots puts into its slot:
 // m-tile 0 before m-tile 1, h before j. Every slot gets a first write (a - j covers
 // [-15, 3]), so none needs zeroing.
 ATTNSCOPE_HOST_DEVICE constexpr bool first_slot_write(int m, int h, int j) {
