@@ -17,8 +17,8 @@
 // per call). --chunk ROWS also times the forward and the capture as a chunked prefill
 // calls them (ROWS query rows a call, each against every earlier key) and prints a line
 // per length with both totals beside the one-call times.
-// Where the Hopper kernels run, also the capture as the backend runs it there for calls
-// of 65,536 keys or more (capture_takes_rows_from_forward): the forward computing the
+// Where the Hopper kernels run, also the capture as the backend runs it with
+// ATTNSCOPE_CAPTURE_ROWS=forward (capture_takes_rows_from_forward): the forward computing the
 // rows' entropy and top-1 (fwd+rows) and the capture pass taking them (cap rest); its cost over the plain forward is (fwd+rows - fwd + cap rest) / fwd
 // (cost/fwd), and its results are compared with the Hopper capture's alone (rows diff,
 // rows top1 !=).

@@ -87,10 +87,10 @@ bool capture_takes_rows_from_forward(const FlashAttentionParams& attention) {
   if (rows == "capture" || split_decode_capture_chosen(attention) ||
       choose_capture_kernel(attention, capture_kernel_from_environment()) != FlashKernel::Hopper)
     return false;
-  // Measured on the H100 (docs/cuda-attention.md, "Row statistics in the forward"): the
-  // forward pays about what the capture saves, more below 32K keys (the top-1 lookups).
-  constexpr int64_t kFromKeys = 65536;
-  return rows == "forward" || attention.first_position + attention.n >= kFromKeys;
+  // auto: in the capture. Measured on the H100 since the capture's fixed work a tile was
+  // cut (docs/benchmarks.md, "Where the rows are computed, again"): the forward pays more
+  // for them than the capture saves at every length, 128K prefill included.
+  return rows == "forward";
 }
 
 void CaptureWorkspace::reserve(int slots, int64_t rows, int64_t keys, int64_t pool_block, int64_t window_cells) {

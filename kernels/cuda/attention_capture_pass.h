@@ -97,12 +97,12 @@ class CaptureWorkspace {
 };
 
 // Whether a capture of this call should take the rows' entropy and top-1 from the
-// forward: the Hopper capture kernel runs it (not the split-KV decode one) and the call
-// has at least 65536 keys (below, computing them in the forward costs more than it saves).
-// Then the caller asks the forward for them (FlashAttentionParams::row_entropy) and sets
-// rows_from_forward when the forward says it wrote them. ATTNSCOPE_CAPTURE_ROWS (read per
-// call) = auto (that rule, the default), forward (whenever the kernels can) or capture
-// (never); another value throws attnscope::Error.
+// forward: only when asked (ATTNSCOPE_CAPTURE_ROWS=forward) and the Hopper capture kernel
+// runs it (not the split-KV decode one); computing them in the forward costs it more than
+// it saves the capture (measured on the H100 at 16K-128K). Then the caller asks the
+// forward for them (FlashAttentionParams::row_entropy) and sets rows_from_forward when the
+// forward says it wrote them. ATTNSCOPE_CAPTURE_ROWS (read per call) = auto (the default:
+// in the capture), forward or capture; another value throws attnscope::Error.
 bool capture_takes_rows_from_forward(const FlashAttentionParams& attention);
 
 // Launches the pass for `attention` (its q, k, shape and lse, which the forward must

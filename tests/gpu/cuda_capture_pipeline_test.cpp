@@ -162,7 +162,7 @@ TEST_CASE("the CUDA backend's capture of a chunked prefill and decode steps matc
   ATTNSCOPE_SKIP_WITHOUT_GPU();
   uint32_t seed = 8100;
   // Every case with the rows' entropy and top-1 from the forward and from the capture
-  // (auto takes the capture at these lengths; forward needs the Hopper kernels, else it
+  // (auto takes the capture; forward needs the Hopper kernels, else it
   // falls back to the capture).
   for (const char* rows : {"forward", "capture"}) {
     const attnscope::testing::ScopedEnvironment scoped("ATTNSCOPE_CAPTURE_ROWS", rows);
