@@ -84,13 +84,12 @@ bool capture_takes_rows_from_forward(const FlashAttentionParams& attention) {
   const std::string_view rows = value != nullptr ? value : "auto";
   if (rows != "auto" && rows != "forward" && rows != "capture")
     throw Error("ATTNSCOPE_CAPTURE_ROWS", "'" + std::string(rows) + "' is not auto, forward or capture");
-  if (rows == "capture" || split_decode_capture_chosen(attention) ||
-      choose_capture_kernel(attention, capture_kernel_from_environment()) != FlashKernel::Hopper)
-    return false;
-  // auto: in the capture. Measured on the H100 since the capture's fixed work a tile was
-  // cut (docs/benchmarks.md, "Where the rows are computed, again"): the forward pays more
+  // auto means the capture: measured on the H100 since the capture's fixed work a tile was
+  // cut (docs/benchmarks.md, "Where the rows are computed, again"), the forward pays more
   // for them than the capture saves at every length, 128K prefill included.
-  return rows == "forward";
+  if (rows != "forward") return false;
+  return !split_decode_capture_chosen(attention) &&
+         choose_capture_kernel(attention, capture_kernel_from_environment()) == FlashKernel::Hopper;
 }
 
 void CaptureWorkspace::reserve(int slots, int64_t rows, int64_t keys, int64_t pool_block, int64_t window_cells) {
