@@ -1,7 +1,7 @@
 #include "analysis/export/moa_plan_file.h"
 
 #include <cmath>
-#include <set>
+#include <algorithm>
 
 #include "analysis/export/format_text.h"
 #include "kernels/error.h"
@@ -112,15 +112,16 @@ masks::MaskPlan moa_to_plan(const MoaRules& rules, const ModelShape& shape) {
 MoaRules moa_from_span_samples(const std::vector<std::vector<profile::SpanSample>>& samples, const ModelShape& shape) {
   check_dimension("MoA export", int64_t(samples.size()), "heads with spans", int64_t(shape.layers) * shape.heads,
                   "layers x query heads", shape);
-  std::set<double> lengths;
+  bool any = false;
+  double shortest = 0, longest = 0;
   for (const auto& head : samples)
-    for (const profile::SpanSample& s : head) lengths.insert(s.length);
-  if (lengths.size() < 2)
-    throw Error("MoA export", "the spans were measured at " +
-                                  (lengths.empty() ? std::string("no prompt length")
-                                                   : "one prompt length (" + std::to_string(int64_t(*lengths.begin())) + " tokens)") +
-                                  "; MoA's rule alpha + beta N needs two or more: profile with --lengths of several "
-                                  "sizes, or give --run once per length");
+    for (const profile::SpanSample& s : head) {
+      shortest = any ? std::min(shortest, s.length) : s.length;
+      longest = any ? std::max(longest, s.length) : s.length;
+      any = true;
+    }
+  if (const std::string problem = profile::span_lengths_problem(shortest, longest, any); !problem.empty())
+    throw Error("MoA export", problem + ": profile with --lengths of several sizes (e.g. 2k,4k,8k), or give --run once per length");
   MoaRules rules;
   rules.alphas.assign(size_t(shape.layers), std::vector<double>(size_t(shape.heads), 0.0));
   rules.betas = rules.alphas;
@@ -128,8 +129,10 @@ MoaRules moa_from_span_samples(const std::vector<std::vector<profile::SpanSample
     for (int h = 0; h < shape.heads; ++h) {
       const profile::SpanRule rule =
           profile::fit_span_rule(samples[size_t(layer) * size_t(shape.heads) + size_t(h)], "MoA export: " + head_text(layer, h));
-      rules.alphas[size_t(layer)][size_t(h)] = rule.alpha;
+      // A head that needs less than MoA's smallest cache (kMoaMinimumSpan) gets it, as MoA
+      // itself would, so that the file always imports (moa_to_plan).
       rules.betas[size_t(layer)][size_t(h)] = rule.beta;
+      rules.alphas[size_t(layer)][size_t(h)] = rule.beta == 0 ? std::max(rule.alpha, double(kMoaMinimumSpan)) : rule.alpha;
     }
   return rules;
 }

@@ -17,6 +17,8 @@
 namespace attnscope::exports {
 
 inline constexpr int64_t kMoaSinkTokens = 64;
+// MoA's smallest KV cache a head (64 sink + 64 recent tokens; FORMATS.md 2.1).
+inline constexpr int64_t kMoaMinimumSpan = 128;
 
 struct MoaRules {
   std::vector<std::vector<double>> alphas;  // [layer][query head], tokens

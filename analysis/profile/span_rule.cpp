@@ -2,22 +2,32 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 
 #include "kernels/error.h"
 
 namespace attnscope::profile {
 
+std::string span_lengths_problem(double shortest, double longest, bool any) {
+  const std::string need = "a span rule alpha + beta N needs spans at two or more prompt lengths, the longest at least " +
+                           std::to_string(kMinSpanLengthRatio).substr(0, 4) + "x the shortest";
+  if (!any) return need + "; there are no spans";
+  if (shortest == longest) return need + "; all spans are at one length (" + std::to_string(int64_t(shortest)) + " tokens)";
+  if (longest < kMinSpanLengthRatio * shortest)
+    return need + "; these are at " + std::to_string(int64_t(shortest)) + " to " + std::to_string(int64_t(longest)) +
+           " tokens";
+  return "";
+}
+
 SpanRule fit_span_rule(std::span<const SpanSample> samples, const std::string& where) {
-  std::set<double> lengths;
+  double shortest = 0, longest = 0;
   for (const SpanSample& s : samples) {
     if (!std::isfinite(s.length) || !std::isfinite(s.span))
       throw Error(where, "a sample's length or span is not a finite number");
-    lengths.insert(s.length);
+    shortest = &s == samples.data() ? s.length : std::min(shortest, s.length);
+    longest = &s == samples.data() ? s.length : std::max(longest, s.length);
   }
-  if (lengths.size() < 2)
-    throw Error(where, "a span rule alpha + beta N needs spans at two or more prompt lengths; the samples have " +
-                           std::to_string(lengths.size()) + (lengths.size() == 1 ? " length" : " lengths"));
+  if (const std::string problem = span_lengths_problem(shortest, longest, !samples.empty()); !problem.empty())
+    throw Error(where, problem);
   const double n = double(samples.size());
   double mean_length = 0, mean_span = 0;
   for (const SpanSample& s : samples) {

@@ -21,8 +21,17 @@ struct SpanRule {
   double at(double length) const { return alpha + beta * length; }
 };
 
-// attnscope::Error(where, ...) for fewer than two distinct lengths (a line needs two), or
-// a length or span that is not finite.
+// A line through spans measured at nearly one length is noise (prompts of 510 and 512
+// tokens gave alphas of -128..254): the longest length must be at least this times the
+// shortest.
+inline constexpr double kMinSpanLengthRatio = 1.25;
+
+// Why lengths from `shortest` to `longest` cannot carry a span rule ("" when they can):
+// no length, one, or a spread under kMinSpanLengthRatio.
+std::string span_lengths_problem(double shortest, double longest, bool any);
+
+// attnscope::Error(where, ...) when span_lengths_problem says so, or for a length or span
+// that is not finite.
 SpanRule fit_span_rule(std::span<const SpanSample> samples, const std::string& where);
 
 }  // namespace attnscope::profile

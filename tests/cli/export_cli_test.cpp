@@ -131,7 +131,7 @@ TEST_CASE("MoA rules from one run need prompts of two lengths", "[cli][export]")
   REQUIRE(cli("profile --threads 1 --lengths 256 --depths 50 --metrics span_90 --db " + quoted(dir / "one.db")).exit_code == 0);
   const Result r = cli("export --format moa --run 1 --db " + quoted(dir / "one.db") + " --out " + quoted(dir / "m.json"));
   CHECK(r.exit_code == 1);
-  CHECK_THAT(r.out, Contains("one prompt length (") && Contains("two or more"));
+  CHECK_THAT(r.out, Contains("at one length (") && Contains("two or more"));
 }
 
 TEST_CASE("export and import refuse usage mistakes with exit code 2", "[cli][export]") {

@@ -60,6 +60,21 @@ TEST_CASE("MoA rules need spans at two lengths for every head", "[export][store]
   samples[6] = {{1024, 300}};
   CHECK_THROWS_WITH(ex::moa_from_span_samples(samples, tiny_shape()),
                     Contains("MoA export: layer 1 head 2: a span rule alpha + beta N needs spans at two or more"));
+  // Prompts of 510 and 512 tokens (one requested length) are one length to MoA's rule.
+  std::vector<std::vector<attnscope::profile::SpanSample>> close(12, {{510, 300}, {512, 90}});
+  CHECK_THROWS_WITH(ex::moa_from_span_samples(close, tiny_shape()),
+                    Contains("MoA export: a span rule") && Contains("510 to 512 tokens") && Contains("--lengths"));
+}
+
+TEST_CASE("MoA rules from runs always import: a head needing less gets MoA's smallest span", "[export][store]") {
+  std::vector<std::vector<attnscope::profile::SpanSample>> samples(12, {{1024, 300}, {2048, 500}});
+  samples[3] = {{1024, 70}, {2048, 60}};  // shrinking: beta 0, alpha 65, under MoA's 128
+  const ex::MoaRules rules = ex::moa_from_span_samples(samples, tiny_shape());
+  CHECK(rules.betas[0][3] == 0.0);
+  CHECK(rules.alphas[0][3] == double(ex::kMoaMinimumSpan));
+  CHECK(rules.alphas[0][2] == Approx(100).margin(1e-9));
+  const auto plan = ex::moa_to_plan(rules, tiny_shape());  // what import does: no head refused
+  CHECK(plan.num_heads() == 4);
 }
 
 TEST_CASE("A run of another model is refused before anything is read", "[export][store]") {

@@ -70,8 +70,15 @@ TEST_CASE("A span rule's beta is clamped to [0, 1] and alpha refitted", "[profil
   CHECK(full.alpha == Approx(500).margin(1e-9));  // mean(S - N)
 }
 
-TEST_CASE("A span rule needs two distinct lengths", "[profile][span]") {
+TEST_CASE("A span rule needs two lengths at least 1.25x apart", "[profile][span]") {
   const std::vector<profile::SpanSample> one{{1000, 300}, {1000, 400}};
   CHECK_THROWS_WITH(profile::fit_span_rule(one, "MoA export"),
-                    "MoA export: a span rule alpha + beta N needs spans at two or more prompt lengths; the samples have 1 length");
+                    "MoA export: a span rule alpha + beta N needs spans at two or more prompt lengths, the longest at "
+                    "least 1.25x the shortest; all spans are at one length (1000 tokens)");
+  // Needle prompts of one requested length differ by a few tokens: no line through them.
+  const std::vector<profile::SpanSample> close{{510, 300}, {512, 100}, {512, 120}};
+  CHECK_THROWS_WITH(profile::fit_span_rule(close, "x"), Contains("these are at 510 to 512 tokens"));
+  CHECK_THROWS_WITH(profile::fit_span_rule({}, "x"), Contains("there are no spans"));
+  const std::vector<profile::SpanSample> apart{{1000, 300}, {1250, 350}};
+  CHECK(profile::fit_span_rule(apart, "x").beta == Approx(0.2).margin(1e-12));
 }
