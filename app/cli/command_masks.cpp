@@ -78,6 +78,8 @@ Setup open_setup(const Arguments& args) {
       throw UsageError("--task must be needle or passkey, not '" + *task + "'");
     s.ids = s.task->ids;
   } else {
+    if (!args.has("prompt") && !args.has("prompt-file"))
+      throw UsageError("give the prompt: --prompt TEXT, --prompt-file F or --task needle|passkey");
     s.ids = s.tokenizer.encode(text_input(args, "prompt", "prompt-file"), true);
   }
   if (s.ids.size() < 2) throw Error("prompt", "the prompt has " + std::to_string(s.ids.size()) + " tokens; the mask lab needs 2 or more");

@@ -80,10 +80,42 @@ commands:
            130, the run marked interrupted) and --resume RUN goes on from the units
            done (with the same parameters). Files go to --out (default
            ./attnscope-PLUGIN.JOB). docs/plugins.md
-  version  prints the version
+  version  prints the version (also --version)
+
+COMMAND --help prints that command's part of this text.
 
 Errors go to stderr; the exit code is 1 for an error, 2 for a usage mistake.
 )";
+
+// The lines of kUsage about one command (from "  COMMAND " to the next command); "" for
+// a command it does not name.
+std::string command_usage(const std::string& command) {
+  const std::string text = kUsage;
+  const size_t start = text.find("\n  " + command + " ");
+  if (start == std::string::npos) return "";
+  size_t end = start + 1;
+  while (true) {
+    end = text.find('\n', end);
+    if (end == std::string::npos || end + 3 >= text.size() || text[end + 1] != ' ' || text[end + 2] != ' ' ||
+        text[end + 3] != ' ')
+      break;
+    ++end;
+  }
+  return "usage: attnscope-cli <command> [options]\n" + text.substr(start, end - start) + "\n";
+}
+
+bool is_help(const std::string& a) { return a == "--help" || a == "-h"; }
+
+// `attnscope-cli COMMAND --help`: help first or last, unless it is the value of an option
+// that takes free text (tokenize --text --help tokenizes "--help").
+bool asks_for_help(const std::vector<std::string>& args) {
+  if (args.empty()) return false;
+  if (is_help(args.front())) return true;
+  if (!is_help(args.back())) return false;
+  if (args.size() < 2) return true;
+  const std::string& before = args[args.size() - 2];
+  return before != "--text" && before != "--prompt" && before != "--param";
+}
 
 }  // namespace
 
@@ -96,6 +128,9 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "--version" || command == "-V") return std::puts("attnscope-cli " ATTNSCOPE_VERSION), 0;
+  if (const std::string help = command_usage(command); !help.empty() && asks_for_help(args))
+    return std::fputs(help.c_str(), stdout), 0;
   try {
     if (command == "inspect") return run_inspect(args);
     if (command == "tokenize") return run_tokenize(args);

@@ -138,6 +138,22 @@ TEST_CASE("unknown options and commands are usage errors", "[cli]") {
   REQUIRE_THAT(r.out, Catch::Contains("--layers"));
 }
 
+TEST_CASE("COMMAND --help prints that command's usage; --version the version", "[cli]") {
+  const Result run = cli("run --help", false);
+  CHECK(run.exit_code == 0);
+  CHECK_THAT(run.out, Catch::Contains("  run      [--model DIR]") && Catch::Contains("--no-stop-at-eos"));
+  CHECK_THAT(run.out, !Catch::Contains("  runs     list") && !Catch::Contains("  inspect"));
+  const Result masks = cli("masks sweep -h", false);
+  CHECK(masks.exit_code == 0);
+  CHECK_THAT(masks.out, Catch::Contains("sweep --method NAME") && !Catch::Contains("  export"));
+  CHECK(cli("frobnicate --help").exit_code == 2);  // still an unknown command
+  CHECK_THAT(cli("--version", false).out, Catch::StartsWith("attnscope-cli "));
+  // Free text that happens to read --help is text, not a request for help.
+  const Result text = cli("tokenize " + kTiny + "--json --text --help", false);
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::StartsWith("{"));
+}
+
 TEST_CASE("inspect prints architecture, parameters and memory", "[cli]") {
   const auto j = json_of(cli("inspect " + kTiny + "--context 128 --json", false));
   REQUIRE(j["architecture"] == "LlamaForCausalLM");

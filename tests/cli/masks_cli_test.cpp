@@ -95,4 +95,7 @@ TEST_CASE("An unknown method and an impossible budget are errors that say why", 
   const Result usage = masks_cli("eval --prompt 'a b c d' --no-store");
   CHECK(usage.exit_code == 2);
   CHECK_THAT(usage.out, Contains("give --plan FILE or --method NAME"));
+  const Result no_prompt = masks_cli("sweep --method streaming --densities 0.1 --no-store");
+  CHECK(no_prompt.exit_code == 2);
+  CHECK_THAT(no_prompt.out, Contains("--prompt TEXT, --prompt-file F or --task needle|passkey"));
 }
