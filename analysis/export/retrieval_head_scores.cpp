@@ -31,7 +31,11 @@ void check_scores(const RetrievalHeadScores& scores, const ModelShape& shape, co
 double RetrievalHeadScores::mean(int layer, int head) const {
   const auto& list = at(layer, head);
   if (list.empty()) return 0;
-  return std::accumulate(list.begin(), list.end(), 0.0) / double(list.size());
+  const double n = double(list.size());
+  const double sum = std::accumulate(list.begin(), list.end(), 0.0);
+  if (std::isfinite(sum)) return sum / n;
+  // Finite scores whose sum overflows: the mean is still finite, summed as v / n.
+  return std::accumulate(list.begin(), list.end(), 0.0, [n](double a, double v) { return a + v / n; });
 }
 
 std::string retrieval_head_text(const RetrievalHeadScores& scores, const ModelShape& shape) {
@@ -117,10 +121,17 @@ masks::MaskPlan retrieval_head_to_plan(const RetrievalHeadScores& scores, const 
     throw Error(where, "HeadKV's temperature must be a positive number");
   if (options.window < 1 || options.base_capacity <= options.window)
     throw Error(where, "HeadKV's base capacity must be larger than its window");
-  const double total = std::accumulate(means.begin(), means.end(), 0.0);
-  if (!(total > 0)) throw Error(where, "no head has a score above 0, so HeadKV has no distribution to share by");
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(means[i]))
+      throw Error(where, key_text(int(i / size_t(shape.heads)), int(i % size_t(shape.heads))) +
+                             ": the mean of its scores is not a finite number (the scores are too large)");
+  // Shares of the largest mean first, so that the sum of large scores cannot overflow.
+  const double largest = *std::max_element(means.begin(), means.end());
+  if (!(largest > 0)) throw Error(where, "no head has a score above 0, so HeadKV has no distribution to share by");
+  double total = 0;
+  for (const double m : means) total += m / largest;
   std::vector<double> shares(n);
-  for (size_t i = 0; i < n; ++i) shares[i] = std::pow(means[i] / total, options.temperature);
+  for (size_t i = 0; i < n; ++i) shares[i] = std::pow(means[i] / largest / total, options.temperature);
   const double share_total = std::accumulate(shares.begin(), shares.end(), 0.0);
   const double base = double(options.base_capacity - options.window);
   const double pooled = std::floor(base / options.beta);  // Python's //

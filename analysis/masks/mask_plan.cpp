@@ -1,6 +1,8 @@
 #include "analysis/masks/mask_plan.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <type_traits>
@@ -109,6 +111,7 @@ std::string number_text(double x) {
   if (x == std::floor(x) && std::abs(x) < 1e15) return std::to_string(int64_t(x));
   std::string s = std::to_string(x);
   while (s.size() > 1 && s.back() == '0') s.pop_back();
+  if (s.size() > 1 && s.back() == '.') s.pop_back();  // a whole number past 1e15
   return s;
 }
 
@@ -131,8 +134,8 @@ double number_value(const nlohmann::json& value, const std::string& name, const 
 
 int64_t count_value(const nlohmann::json& value, const std::string& name, const std::string& where) {
   const double x = number_value(value, name, where);
-  if (x != std::floor(x) || std::abs(x) > 1e15)
-    throw Error(where, "\"" + name + "\" is " + number_text(x) + "; it must be a whole number of tokens");
+  if (x != std::floor(x)) throw Error(where, "\"" + name + "\" is " + number_text(x) + "; it must be a whole number");
+  if (std::abs(x) > 1e15) throw Error(where, "\"" + name + "\" is " + number_text(x) + "; it must be at most 1e15");
   return int64_t(x);
 }
 
@@ -221,6 +224,8 @@ void check_count(int64_t value, int64_t minimum, std::string_view name, const st
   if (value < minimum)
     throw Error(where, std::string(name) + " is " + std::to_string(value) + "; it must be " +
                            std::to_string(minimum) + " or more");
+  // The plan file's limit (count_value): plans made in code (imports) meet it too.
+  if (value > int64_t(1e15)) throw Error(where, std::string(name) + " is " + std::to_string(value) + "; it must be at most 1e15");
 }
 
 void check_share(double value, std::string_view name, const std::string& where) {
@@ -551,14 +556,24 @@ MaskPlan plan_from_json(const nlohmann::json& doc, const std::string& where) {
 
 void write_plan_file(const MaskPlan& plan, const std::filesystem::path& path) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw Error(path.string(), "cannot open the plan file for writing");
+  if (!out) {
+    std::error_code ec;
+    const std::string why = std::filesystem::is_directory(path, ec) ? "it is a directory" : std::strerror(errno);
+    throw Error(path.string(), "cannot open the plan file for writing (" + why + ")");
+  }
   out << plan_to_json(plan).dump(1) << "\n";
   out.close();
   if (!out) throw Error(path.string(), "writing the plan file failed");
 }
 
 MaskPlan read_plan_file(const std::filesystem::path& path) {
-  return plan_from_json(io::read_json_file(path), path.string());
+  try {
+    return plan_from_json(io::read_json_file(path), path.string());
+  } catch (const Error& e) {
+    // Checks of the plan as a whole (its shape) name the plan, not the file.
+    if (std::string(e.what()).find(path.string()) != std::string::npos) throw;
+    throw Error(path.string(), e.what());
+  }
 }
 
 }  // namespace attnscope::masks

@@ -43,7 +43,7 @@ std::vector<std::size_t> pareto_front(std::span<const double> cost, std::span<co
   return front;
 }
 
-std::vector<double> parse_densities(std::string_view list) {
+std::vector<double> parse_densities(std::string_view list, const std::string& option) {
   std::vector<double> out;
   std::size_t start = 0;
   while (start <= list.size()) {
@@ -57,7 +57,7 @@ std::vector<double> parse_densities(std::string_view list) {
       used = 0;
     }
     if (item.empty() || used != item.size() || !(d > 0 && d <= 1))
-      throw Error("--densities", "\"" + item + "\" is not a density in (0, 1]");
+      throw Error(option, "\"" + item + "\" is not a number in (0, 1]");
     out.push_back(d);
     start = end + 1;
     if (end == list.size()) break;

@@ -33,7 +33,8 @@ std::vector<SweepPoint> sweep(const MaskLab& lab, const MaskPlan& shape, const M
 // it when no other point has cost <= and loss <= with one strictly less. Sorted by cost.
 std::vector<std::size_t> pareto_front(std::span<const double> cost, std::span<const double> loss);
 
-// "0.05,0.1,0.2": densities from the CLI; attnscope::Error naming the bad item.
-std::vector<double> parse_densities(std::string_view list);
+// "0.05,0.1,0.2": densities (or other shares in (0, 1]) from the CLI option `option`;
+// attnscope::Error naming the option and the bad item.
+std::vector<double> parse_densities(std::string_view list, const std::string& option = "--densities");
 
 }  // namespace attnscope::masks

@@ -49,7 +49,11 @@ MaskPlan method_plan(const PlanChoice& choice, const MaskLab& lab, const model::
   if (choice.plan_file) {
     if (!choice.method.empty()) throw Error(where, "give a method or a plan file, not both");
     MaskPlan plan = read_plan_file(*choice.plan_file);
-    plan.check_fits(spec);
+    try {
+      plan.check_fits(spec);
+    } catch (const Error& e) {
+      throw Error(choice.plan_file->string(), e.what());
+    }
     return plan;
   }
   if (choice.method.empty()) throw Error(where, "give a plan file or a method");

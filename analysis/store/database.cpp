@@ -43,6 +43,21 @@ FileState file_state(const std::filesystem::path& path, const std::string& where
   return FileState::Sqlite;
 }
 
+// "file:" URI of `path` with `?immutable=1`: % ? # percent-encoded.
+std::string immutable_uri(const std::filesystem::path& path) {
+  std::string uri = "file:";
+  for (const char c : path.string()) {
+    if (c == '%' || c == '?' || c == '#') {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", unsigned(static_cast<unsigned char>(c)));
+      uri += hex;
+    } else {
+      uri += c;
+    }
+  }
+  return uri + "?immutable=1";
+}
+
 sqlite3* open_connection(const std::filesystem::path& path, const std::string& where, int flags) {
   sqlite3* connection = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &connection, flags | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -53,6 +68,23 @@ sqlite3* open_connection(const std::filesystem::path& path, const std::string& w
   }
   sqlite3_extended_result_codes(connection, 1);
   sqlite3_busy_timeout(connection, kBusyTimeoutMs);
+  if ((flags & SQLITE_OPEN_READONLY) == 0) return connection;
+  // A WAL store needs its -shm file even to be read; where neither it exists nor the
+  // folder can take it (a store on read-only media, another user's folder) SQLite says
+  // "read-only" to the first query. Nothing can write such a file: read it as immutable.
+  const int probe = sqlite3_exec(connection, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+  if (probe == SQLITE_OK || ((probe & 0xff) != SQLITE_READONLY && (probe & 0xff) != SQLITE_CANTOPEN))
+    return connection;
+  sqlite3_close(connection);
+  connection = nullptr;
+  const int again = sqlite3_open_v2(immutable_uri(path).c_str(), &connection,
+                                    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (again != SQLITE_OK) {
+    const Error error = sqlite_error(connection, again, where, "cannot open the database read-only");
+    sqlite3_close(connection);
+    throw error;
+  }
+  sqlite3_extended_result_codes(connection, 1);
   return connection;
 }
 

@@ -124,4 +124,14 @@ bool Tokenizer::is_special(int32_t id) const {
   return added != nullptr && added->special;
 }
 
+Tokenizer load_model_tokenizer(const std::filesystem::path& model_dir, int64_t model_vocab_size) {
+  const std::filesystem::path file = model_dir / "tokenizer.json";
+  Tokenizer tokenizer = Tokenizer::from_file(file);
+  if (tokenizer.vocab_size() > model_vocab_size)
+    throw Error(file.string(), "has token ids up to " + std::to_string(tokenizer.vocab_size() - 1) +
+                                   ", past the model's vocabulary of " + std::to_string(model_vocab_size) +
+                                   " tokens (vocab_size in " + (model_dir / "config.json").string() + ")");
+  return tokenizer;
+}
+
 }  // namespace attnscope::tokenizer

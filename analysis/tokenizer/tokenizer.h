@@ -40,4 +40,9 @@ class Tokenizer {
   std::unique_ptr<Impl> impl_;
 };
 
+// A model's tokenizer.json (model_dir / "tokenizer.json"), checked against the model's
+// vocabulary (config.json's vocab_size): an id past it would only fail in the forward
+// pass, as an embedding row that does not exist. attnscope::Error naming the file.
+Tokenizer load_model_tokenizer(const std::filesystem::path& model_dir, int64_t model_vocab_size);
+
 }  // namespace attnscope::tokenizer

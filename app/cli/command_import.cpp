@@ -168,7 +168,15 @@ int run_import(const std::vector<std::string>& raw_args) {
   if (!model) throw UsageError("--model DIR is needed: the file is checked against the model's config.json");
   const ex::ModelShape shape = ex::read_model_shape(*model);
   const std::filesystem::path file = words.front();
-  Imported imported = import_file(format, file, shape, args);
+  Imported imported = [&] {
+    try {
+      return import_file(format, file, shape, args);
+    } catch (const Error& e) {
+      // Checks of what the file holds (a MoA rule, HeadKV's scores) name the head, not the file.
+      if (std::string(e.what()).find(file.string()) != std::string::npos) throw;
+      throw Error(file.string(), e.what());
+    }
+  }();
   const auto out = args.value("out");
   if (out && !imported.plan)
     throw UsageError("a profile becomes a plan with --plan-as duo, razor or minference");

@@ -55,7 +55,9 @@ void say(const Arguments& args, const std::string& line) {
 // The prompt: --prompt / --prompt-file, or a needle / passkey task of the bundled prompts.
 Setup open_setup(const Arguments& args) {
   const std::filesystem::path dir = model_directory(args);
-  Setup s{dir, model::Checkpoint::open(dir), tokenizer::Tokenizer::from_file(dir / "tokenizer.json"), {}, {}, {}, {}, {}, {}};
+  model::Checkpoint checkpoint = model::Checkpoint::open(dir);
+  const int64_t vocab = checkpoint.spec().vocab_size;
+  Setup s{dir, std::move(checkpoint), tokenizer::load_model_tokenizer(dir, vocab), {}, {}, {}, {}, {}, {}};
   const model::ModelSpec& spec = s.checkpoint.spec();
   if (auto task = args.value("task")) {
     if (args.has("prompt") || args.has("prompt-file")) throw UsageError("give --task or a prompt, not both");
@@ -117,7 +119,9 @@ std::vector<std::string> take_params(std::vector<std::string>& raw) {
 std::optional<double> density_option(const Arguments& args, const char* name) {
   const auto text = args.value(name);
   if (!text) return std::nullopt;
-  return masks::parse_densities(*text).at(0);
+  const std::vector<double> values = masks::parse_densities(*text, std::string("--") + name);
+  if (values.size() != 1) throw UsageError(std::string("--") + name + " takes one number, not a list");
+  return values.front();
 }
 
 // --plan FILE, or --method NAME with --density / --param (analysis/masks/plan_choice.h).

@@ -48,7 +48,7 @@ int run_profile(const std::vector<std::string>& raw) {
   const std::filesystem::path dir = model_directory(args);
   const auto checkpoint = model::Checkpoint::open(dir);
   const model::ModelSpec& model_spec = checkpoint.spec();
-  const auto tokenizer = tokenizer::Tokenizer::from_file(dir / "tokenizer.json");
+  const auto tokenizer = tokenizer::load_model_tokenizer(dir, model_spec.vocab_size);
   profile::check_spec(spec, model_spec);  // before the device and the store are touched
 
   const RunDevice device = open_run_device(args);

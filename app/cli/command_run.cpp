@@ -88,7 +88,7 @@ int run_run(const std::vector<std::string>& raw) {
 
   const auto checkpoint = model::Checkpoint::open(dir);
   const model::ModelSpec& spec = checkpoint.spec();
-  const auto tok = tokenizer::Tokenizer::from_file(dir / "tokenizer.json");
+  const auto tok = tokenizer::load_model_tokenizer(dir, spec.vocab_size);
   const std::vector<int32_t> ids = tok.encode(text, true);
   if (ids.empty()) throw Error("prompt", "the prompt is empty (it encodes to no tokens)");
   const int64_t needed = int64_t(ids.size()) + generate;

@@ -138,7 +138,7 @@ void Session::openOnWorker(const QString& directory) {
   try {
     const std::filesystem::path dir = directory.toStdString();
     auto checkpoint = model::Checkpoint::open(dir);
-    auto tok = std::make_shared<const tokenizer::Tokenizer>(tokenizer::Tokenizer::from_file(dir / "tokenizer.json"));
+    auto tok = std::make_shared<const tokenizer::Tokenizer>(tokenizer::load_model_tokenizer(dir, checkpoint.spec().vocab_size));
     engine_->mask_lab.reset();
     engine_->mask_transformer.reset();
     engine_->transformer.reset();

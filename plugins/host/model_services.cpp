@@ -74,7 +74,7 @@ attnscope_status load_model(attnscope_job* job, const char* path, attnscope_mode
     report(j, "");
     job_device(j);  // a device that cannot be opened fails here, before the weights are read
     auto checkpoint = model::Checkpoint::open(dir);
-    auto tokenizer = tokenizer::Tokenizer::from_file(dir / "tokenizer.json");
+    auto tokenizer = tokenizer::load_model_tokenizer(dir, checkpoint.spec().vocab_size);
     auto model = std::unique_ptr<attnscope_model>(
         new attnscope_model{dir, dir.string(), std::move(checkpoint), std::move(tokenizer), "", nullptr, std::nullopt});
     model->architecture = model->checkpoint.spec().architecture_name;

@@ -3,6 +3,7 @@
 // their models and refused for the sample model; a plan exported again byte for byte;
 // usage mistakes and impossible requests refused.
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -124,6 +125,20 @@ TEST_CASE("A published MoA plan imported as a plan exports again byte for byte",
   INFO(r.out);
   REQUIRE(r.exit_code == 0);
   CHECK(attnscope::exports::read_text_file(out / "again.json") == attnscope::exports::read_text_file(file));
+}
+
+TEST_CASE("import names the file when what it holds is refused", "[cli][export]") {
+  TempDir out;
+  const auto published = export_data() / "reference" / "moa" / "Llama-3.2-1B-Instruct_moa_alpha_beta.json";
+  const auto model = export_data() / "models" / "Llama-3.2-1B-Instruct";
+  auto doc = nlohmann::json::parse(attnscope::exports::read_text_file(published));
+  doc["alphas"][0][0] = 10.0;  // beta 0: no window past MoA's 64-token sink
+  doc["betas"][0][0] = 0.0;
+  const auto file = out / "bad_moa.json";
+  std::ofstream(file) << doc.dump();
+  const Result r = cli("import --format moa " + quoted(file) + " --model " + quoted(model));
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Contains(file.string() + ": MoA plan: layer 0 head 0: alpha 10.0 with beta 0"));
 }
 
 TEST_CASE("MoA rules from one run need prompts of two lengths", "[cli][export]") {

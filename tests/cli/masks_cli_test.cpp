@@ -88,7 +88,7 @@ TEST_CASE("An unknown method and an impossible budget are errors that say why", 
   CHECK_THAT(unknown.out, Contains("unknown method \"bigbird\"") && Contains("vertical_slash"));
   const Result budget = masks_cli("eval --prompt 'a b c d' --method topp --density 1.5 --no-store");
   CHECK(budget.exit_code == 1);
-  CHECK_THAT(budget.out, Contains("\"1.5\" is not a density in (0, 1]"));
+  CHECK_THAT(budget.out, Contains("--density: \"1.5\" is not a number in (0, 1]"));
   const Result param = masks_cli("eval --prompt 'a b c d' --method snapkv --param capacity=8 --no-store");
   CHECK(param.exit_code == 1);
   CHECK_THAT(param.out, Contains("capacity"));

@@ -78,6 +78,12 @@ TEST_CASE("MInference heads become plan heads with MInference's clamps", "[expor
   CHECK(plan.at({1, 0}) == am::HeadMask{am::VerticalSlashMask{1000, 6096, 64, 30, 100}, std::nullopt});
 }
 
+TEST_CASE("MInference sizes past a plan's limits are refused at import, not when the plan runs", "[export]") {
+  ex::MinferencePattern p(3, std::vector<ex::MinferenceHead>(4));
+  p[0][0] = {ex::MinferenceType::VerticalAndSlash, int64_t(1) << 62, int64_t(1) << 62, std::nullopt};
+  CHECK_THROWS_WITH(ex::minference_to_plan(p, tiny_shape()), Contains("must be at most 1e15"));
+}
+
 TEST_CASE("A plan head MInference cannot run is refused naming the head", "[export]") {
   am::MaskPlan plan(3, 4, {am::VerticalSlashMask{}, std::nullopt});
   plan.set({1, 3}, {am::VerticalSlashMask{1000, 6096, 32, 30, 100}, std::nullopt});

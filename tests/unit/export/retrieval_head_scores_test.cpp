@@ -114,6 +114,15 @@ TEST_CASE("HeadKV's budgets share the pool by normalised mean score", "[export]"
   CHECK(std::get<am::SnapKVMask>(plan.at({0, 0}).family).observation_window == 32);
 }
 
+TEST_CASE("HeadKV's budgets do not depend on the scores' scale, even where their sum overflows", "[export]") {
+  ex::RetrievalHeadScores huge = tiny_scores();
+  for (auto& list : huge.tests)
+    for (double& v : list) v *= 1e308;  // the largest mean's sum overflows a double
+  const am::MaskPlan plan = ex::retrieval_head_to_plan(huge, tiny_shape());
+  CHECK(plan == ex::retrieval_head_to_plan(tiny_scores(), tiny_shape()));
+  CHECK(std::isfinite(huge.mean(1, 2)));
+}
+
 TEST_CASE("The top-dense rule keeps the highest-scoring heads dense and streams the rest", "[export]") {
   ex::RetrievalPlanOptions options;
   options.rule = ex::RetrievalPlanOptions::Rule::TopDense;

@@ -69,7 +69,8 @@ TEST_CASE("The Pareto front keeps the points nothing beats on cost and loss", "[
 
 TEST_CASE("Density lists are parsed and bad items named", "[masks]") {
   CHECK(am::parse_densities("0.05,0.1,1") == std::vector<double>{0.05, 0.1, 1.0});
-  CHECK_THROWS_WITH(am::parse_densities("0.05,abc"), Contains("\"abc\" is not a density"));
+  CHECK_THROWS_WITH(am::parse_densities("0.05,abc"), Contains("--densities: \"abc\" is not a number in (0, 1]"));
+  CHECK_THROWS_WITH(am::parse_densities("-1", "--target-recall"), Contains("--target-recall: \"-1\""));
   CHECK_THROWS_WITH(am::parse_densities("0.5,1.5"), Contains("\"1.5\""));
   CHECK_THROWS_WITH(am::parse_densities("0.1,,0.2"), Contains("\"\""));
 }

@@ -2,6 +2,8 @@
 // is not an AttnScope store of a version this build knows is refused, named, and left
 // byte-identical.
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
@@ -80,6 +82,36 @@ TEST_CASE("a store opens again, read-write and read-only, with its data", "[stor
   REQUIRE(reader.read_only());
   REQUIRE(store::list_runs(reader).size() == 3);
   REQUIRE_THROWS_WITH(store::register_model(reader, t::test_model("other")), Contains(path.string()) && Contains("read-only"));
+}
+
+TEST_CASE("a store in a folder nobody may write to still opens read-only", "[store][open]") {
+  // SQLite needs a WAL store's -shm file even to read it; where the folder cannot take
+  // one (read-only media, another user's folder) the store is read as immutable.
+  t::TempDir dir;
+  const auto path = dir / "a.db";
+  make_store(path);
+  for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  namespace fs = std::filesystem;
+  const bool root = ::geteuid() == 0;  // root writes anywhere: the reader drops to nobody
+  fs::permissions(path, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  fs::permissions(dir.path(), root ? fs::perms(0755) : fs::perms(0555));
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (root && (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0)) ::_exit(3);
+    try {
+      const auto reader = Database::open(path, OpenMode::ReadOnly);
+      ::_exit(store::list_runs(reader).size() == 3 ? 0 : 1);
+    } catch (...) {
+      ::_exit(2);
+    }
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  fs::permissions(dir.path(), fs::perms::owner_all);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_FALSE(fs::exists(path.string() + "-shm"));
 }
 
 TEST_CASE("an empty file becomes a store when opened for writing", "[store][open]") {

@@ -2,6 +2,10 @@
 // the problem, never a crash. Each case edits the valid synthetic sentencepiece.json.
 #include <catch2/catch.hpp>
 
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iterator>
 #include <random>
@@ -246,4 +250,17 @@ TEST_CASE("Randomly damaged files load or give attnscope::Error, and what loads 
     }
   }
   CHECK(loaded > 0);  // the edits sometimes leave a usable file, so both paths run
+}
+
+TEST_CASE("A model's tokenizer with ids past the model's vocabulary is refused naming both files", "[tokenizer][errors]") {
+  std::string pattern = (std::filesystem::temp_directory_path() / "attnscope-vocab-XXXXXX").string();
+  REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+  const std::filesystem::path dir = pattern;
+  std::ofstream(dir / "tokenizer.json") << valid_file().dump();
+  const int64_t size = Tokenizer::from_file(dir / "tokenizer.json").vocab_size();
+  CHECK(attnscope::tokenizer::load_model_tokenizer(dir, size).vocab_size() == size);
+  CHECK_THROWS_WITH(attnscope::tokenizer::load_model_tokenizer(dir, size - 1),
+                    Contains((dir / "tokenizer.json").string() + ": has token ids up to " + std::to_string(size - 1)) &&
+                        Contains("vocabulary of " + std::to_string(size - 1)) && Contains("config.json"));
+  std::filesystem::remove_all(dir);
 }
