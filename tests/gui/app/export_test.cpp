@@ -37,6 +37,7 @@ struct StoredProfileRun {
     profile::ProfileJobSpec spec =
         task_spec(TaskChoice{profile::ProfileTask::Needle, 300, 0.5, 0, 0, 4}, kModel.parent_path() / "prompts");
     spec.tasks.push_back(profile::ProfileTask::RepeatedTokens);
+    spec.lengths = {300, 600};  // MoA's span rule needs lengths at least 1.25x apart
     QSignalSpy finished(&session, &Session::profileFinished);
     session.runProfile(spec, QString::fromStdString(database.string()));
     REQUIRE(finished.wait(kWaitMs));
