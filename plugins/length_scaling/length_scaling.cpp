@@ -12,9 +12,9 @@
 //                         head's alpha and beta and the fitted span at that length;
 // and the rules are the run's values (span_alpha, span_beta). Needs two or more lengths.
 // Written against attnscope/plugin.h alone (through plugins/support).
+#include <algorithm>
 #include <cmath>
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -47,8 +47,12 @@ Settings read_settings(const PluginJob& job) {
   s.seed = job.param_int("seed");
   s.chat = job.param_bool("chat");
   const auto invalid = [](const std::string& why) { throw ps::JobFailure(ATTNSCOPE_INVALID_ARGUMENT, why); };
-  if (std::set<int64_t>(s.lengths.begin(), s.lengths.end()).size() < 2)
-    invalid("lengths: a span rule alpha + beta N needs two or more different lengths");
+  // The host's fitter (analysis/profile/span_rule.h, kMinSpanLengthRatio) refuses lengths
+  // closer than 1.25x: say so before any prompt is profiled.
+  const auto [shortest, longest] = std::minmax_element(s.lengths.begin(), s.lengths.end());
+  if (s.lengths.empty() || double(*longest) < 1.25 * double(*shortest))
+    invalid("lengths: a span rule alpha + beta N needs two or more different lengths, the longest at least 1.25x "
+            "the shortest");
   if (s.depths.empty()) invalid("depths: give at least one needle / passkey depth");
   if (s.needles == 0 || s.needles < -1) invalid("needles: 1 or more needles of the file per length, or -1 for all");
   return s;

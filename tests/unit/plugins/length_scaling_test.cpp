@@ -112,4 +112,8 @@ TEST_CASE("length scaling refuses fewer than two different lengths", "[plugins]"
       BundledJob("length-scaling", "spans").run({"lengths=256,256"}, attnscope::testing::bundled_environment(dir.path()));
   CHECK(outcome.status == store::RunStatus::Failed);
   CHECK_THAT(outcome.error, Contains("two or more different lengths"));
+  const auto close =
+      BundledJob("length-scaling", "spans").run({"lengths=256,300"}, attnscope::testing::bundled_environment(dir.path()));
+  CHECK(close.status == store::RunStatus::Failed);
+  CHECK_THAT(close.error, Contains("at least 1.25x"));
 }
