@@ -2,6 +2,7 @@
 // The one error type of the engine: what failed and where (a file, a tensor, a line).
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace attnscope {
 
@@ -21,6 +22,14 @@ class Error : public std::runtime_error {
   std::string where_;
   std::string problem_;
 };
+
+// `e` as an error about `file`: unchanged when its message already names the file (a
+// reader's own errors), else with the file in front (checks of what the file holds, which
+// name a head or a layer).
+inline Error naming_file(const Error& e, const std::string& file) {
+  if (std::string_view(e.what()).find(file) != std::string_view::npos) return e;
+  return Error(file, e.what());
+}
 
 // An allocation that did not fit (device memory, or host memory for a run's buffers).
 // Callers that know the run's shape catch it to add the estimate and what would fit.

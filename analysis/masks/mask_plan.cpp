@@ -107,8 +107,12 @@ std::string_view score_name(BlockScore s) {
 
 std::string_view pooling_name(Pooling p) { return p == Pooling::Max ? "max" : "average"; }
 
+// The largest token count or span a plan holds: beyond it a count is no budget, and
+// doubles stop holding every whole number soon after.
+constexpr double kMaxTokens = 1e15;
+
 std::string number_text(double x) {
-  if (x == std::floor(x) && std::abs(x) < 1e15) return std::to_string(int64_t(x));
+  if (x == std::floor(x) && std::abs(x) < kMaxTokens) return std::to_string(int64_t(x));
   std::string s = std::to_string(x);
   while (s.size() > 1 && s.back() == '0') s.pop_back();
   if (s.size() > 1 && s.back() == '.') s.pop_back();  // a whole number past 1e15
@@ -135,7 +139,7 @@ double number_value(const nlohmann::json& value, const std::string& name, const 
 int64_t count_value(const nlohmann::json& value, const std::string& name, const std::string& where) {
   const double x = number_value(value, name, where);
   if (x != std::floor(x)) throw Error(where, "\"" + name + "\" is " + number_text(x) + "; it must be a whole number");
-  if (std::abs(x) > 1e15) throw Error(where, "\"" + name + "\" is " + number_text(x) + "; it must be at most 1e15");
+  if (std::abs(x) > kMaxTokens) throw Error(where, "\"" + name + "\" is " + number_text(x) + "; it must be at most 1e15");
   return int64_t(x);
 }
 
@@ -225,7 +229,7 @@ void check_count(int64_t value, int64_t minimum, std::string_view name, const st
     throw Error(where, std::string(name) + " is " + std::to_string(value) + "; it must be " +
                            std::to_string(minimum) + " or more");
   // The plan file's limit (count_value): plans made in code (imports) meet it too.
-  if (value > int64_t(1e15)) throw Error(where, std::string(name) + " is " + std::to_string(value) + "; it must be at most 1e15");
+  if (double(value) > kMaxTokens) throw Error(where, std::string(name) + " is " + std::to_string(value) + "; it must be at most 1e15");
 }
 
 void check_share(double value, std::string_view name, const std::string& where) {
@@ -237,7 +241,7 @@ void check_span(const TokenSpan& span, std::string_view name, const std::string&
   if (!std::isfinite(span.fixed) || !std::isfinite(span.per_token))
     throw Error(where, std::string(name) + " is not a finite number");
   // As for counts: beyond 1e15 tokens a span is no budget, and at() could not round it to a count.
-  if (std::abs(span.fixed) > 1e15)
+  if (std::abs(span.fixed) > kMaxTokens)
     throw Error(where, std::string(name) + " is " + number_text(span.fixed) + " tokens; it must be at most 1e15");
   if (span.per_token < 0 || span.per_token > 1)
     throw Error(where, std::string(name) + " grows by " + number_text(span.per_token) +
@@ -570,9 +574,7 @@ MaskPlan read_plan_file(const std::filesystem::path& path) {
   try {
     return plan_from_json(io::read_json_file(path), path.string());
   } catch (const Error& e) {
-    // Checks of the plan as a whole (its shape) name the plan, not the file.
-    if (std::string(e.what()).find(path.string()) != std::string::npos) throw;
-    throw Error(path.string(), e.what());
+    throw naming_file(e, path.string());  // checks of the plan as a whole name the plan
   }
 }
 

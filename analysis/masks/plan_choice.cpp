@@ -52,7 +52,7 @@ MaskPlan method_plan(const PlanChoice& choice, const MaskLab& lab, const model::
     try {
       plan.check_fits(spec);
     } catch (const Error& e) {
-      throw Error(choice.plan_file->string(), e.what());
+      throw naming_file(e, choice.plan_file->string());
     }
     return plan;
   }

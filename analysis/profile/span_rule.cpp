@@ -8,8 +8,9 @@
 namespace attnscope::profile {
 
 std::string span_lengths_problem(double shortest, double longest, bool any) {
-  const std::string need = "a span rule alpha + beta N needs spans at two or more prompt lengths, the longest at least " +
-                           std::to_string(kMinSpanLengthRatio).substr(0, 4) + "x the shortest";
+  const std::string need =
+      "a span rule alpha + beta N needs spans at two or more prompt lengths, the longest at least 1.25x the shortest";
+  static_assert(kMinSpanLengthRatio == 1.25, "the message above");
   if (!any) return need + "; there are no spans";
   if (shortest == longest) return need + "; all spans are at one length (" + std::to_string(int64_t(shortest)) + " tokens)";
   if (longest < kMinSpanLengthRatio * shortest)
@@ -19,14 +20,14 @@ std::string span_lengths_problem(double shortest, double longest, bool any) {
 }
 
 SpanRule fit_span_rule(std::span<const SpanSample> samples, const std::string& where) {
-  double shortest = 0, longest = 0;
-  for (const SpanSample& s : samples) {
+  for (const SpanSample& s : samples)
     if (!std::isfinite(s.length) || !std::isfinite(s.span))
       throw Error(where, "a sample's length or span is not a finite number");
-    shortest = &s == samples.data() ? s.length : std::min(shortest, s.length);
-    longest = &s == samples.data() ? s.length : std::max(longest, s.length);
-  }
-  if (const std::string problem = span_lengths_problem(shortest, longest, !samples.empty()); !problem.empty())
+  const auto [shortest, longest] = std::minmax_element(
+      samples.begin(), samples.end(), [](const SpanSample& a, const SpanSample& b) { return a.length < b.length; });
+  if (const std::string problem = samples.empty() ? span_lengths_problem(0, 0, false)
+                                                  : span_lengths_problem(shortest->length, longest->length, true);
+      !problem.empty())
     throw Error(where, problem);
   const double n = double(samples.size());
   double mean_length = 0, mean_span = 0;

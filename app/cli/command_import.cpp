@@ -172,9 +172,7 @@ int run_import(const std::vector<std::string>& raw_args) {
     try {
       return import_file(format, file, shape, args);
     } catch (const Error& e) {
-      // Checks of what the file holds (a MoA rule, HeadKV's scores) name the head, not the file.
-      if (std::string(e.what()).find(file.string()) != std::string::npos) throw;
-      throw Error(file.string(), e.what());
+      throw naming_file(e, file.string());  // checks of a MoA rule or HeadKV's scores name the head
     }
   }();
   const auto out = args.value("out");
